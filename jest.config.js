@@ -1,0 +1,34 @@
+// Two tiers (n8n-style): `unit` runs *.test.ts beside the source with no infrastructure;
+// `integration` runs *.int.test.ts against real PostgreSQL, NATS, RabbitMQ and Mosquitto.
+// Tests run as native ES modules (node --experimental-vm-modules) so ESM-only packages load as-is.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  // Source imports say `./x.js` (NodeNext); map them back to the `.ts` file.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Workspace packages resolve to their TypeScript source, not their build output.
+  testEnvironmentOptions: { customExportConditions: ['@ep/source', 'node', 'node-addons'] },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['**/*.test.ts', '!**/*.int.test.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['**/*.int.test.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};
