@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { messageCatalogue, natsNames, ReadingsBatchV1, renderMessagesDoc, subjectToken } from './index.js';
+
+describe('natsNames', () => {
+  it('builds every subject and stream from the prefix', () => {
+    const n = natsNames('t1');
+    expect(n.streams).toEqual({ readings: 'T1_READINGS', teststand: 'T1_TESTSTAND', stored: 'T1_STORED' });
+    expect(n.subjects.readings('siemens', 'carleton')).toBe('t1.readings.siemens.carleton');
+    expect(n.subjects.teststand('Testdevice', 'status')).toBe('t1.teststand.Testdevice.status');
+    expect(n.subjects.storedReadings('a.b')).toBe('t1.stored.readings.a_b');
+    expect(n.subjects.allStored).toBe('t1.stored.>');
+  });
+
+  it('refuses a prefix that would break subjects', () => {
+    expect(() => natsNames('EP')).toThrow(/EP_NATS_PREFIX/);
+    expect(() => natsNames('e.p')).toThrow(/EP_NATS_PREFIX/);
+    expect(() => subjectToken('')).toThrow();
+  });
+});
+
+describe('message schemas', () => {
+  it('every documented example parses with its schema', () => {
+    for (const entry of messageCatalogue) expect(entry.schema.safeParse(entry.example).error).toBeUndefined();
+  });
+
+  it('names the bad field of a readings batch', () => {
+    const result = ReadingsBatchV1.safeParse({
+      v: 1,
+      batchId: 'x',
+      source: 'fax',
+      site: 's',
+      producedAt: 'now',
+      points: [],
+    });
+    const paths = result.error?.issues.map((i) => i.path.join('.')).sort();
+    expect(paths).toEqual(['producedAt', 'source']);
+  });
+
+  it('docs/messages.md is the generated document (run `pnpm docs:messages` after changing a schema)', () => {
+    const onDisk = readFileSync(join(process.cwd(), 'docs', 'messages.md'), 'utf8');
+    expect(onDisk).toBe(renderMessagesDoc());
+  });
+});

@@ -1,0 +1,6 @@
+export * from './names.js';
+export * from './readings.js';
+export * from './teststand.js';
+export * from './stored.js';
+export * from './amqp.js';
+export { messageCatalogue, renderMessagesDoc } from './docs.js';

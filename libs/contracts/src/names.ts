@@ -1,0 +1,73 @@
+/**
+ * Every NATS subject, stream and durable consumer name, built from one prefix (EP_NATS_PREFIX) so
+ * tests and environments can share a server without seeing each other (ARCHITECTURE §2).
+ */
+
+export const SOURCES = ['prefect', 'secure', 'siemens', 'alc'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export const TESTSTAND_KINDS = ['status', 'data', 'result', 'command', 'rejected'] as const;
+export type TeststandKind = (typeof TESTSTAND_KINDS)[number];
+
+/** NATS subject tokens may not contain `.`, `*`, `>` or white space; site and stand keys are mapped. */
+export function subjectToken(value: string): string {
+  const token = value.replace(/[.*>\s]/g, '_');
+  if (token.length === 0) throw new Error('an empty string cannot be a subject token');
+  return token;
+}
+
+export interface NatsNames {
+  prefix: string;
+  streams: { readings: string; teststand: string; stored: string };
+  /** Durable consumers, one per reading service (replicas share it). */
+  consumers: { storeReadings: string; storeTeststand: string; notifier: string };
+  subjects: {
+    readings(source: Source, site: string): string;
+    teststand(stand: string, kind: TeststandKind): string;
+    storedReadings(site: string): string;
+    storedTeststand(stand: string, kind: TeststandKind): string;
+    /** Wildcards covering each stream, for stream provisioning. */
+    allReadings: string;
+    allTeststand: string;
+    allStored: string;
+  };
+}
+
+const PREFIX = /^[a-z][a-z0-9_]{0,30}$/;
+
+export function natsNames(prefix = 'ep'): NatsNames {
+  if (!PREFIX.test(prefix)) {
+    throw new Error(
+      `EP_NATS_PREFIX "${prefix}" must be lowercase letters, digits or _, starting with a letter`,
+    );
+  }
+  const P = prefix.toUpperCase();
+  return {
+    prefix,
+    streams: { readings: `${P}_READINGS`, teststand: `${P}_TESTSTAND`, stored: `${P}_STORED` },
+    consumers: {
+      storeReadings: 'measurement-store-readings',
+      storeTeststand: 'measurement-store-teststand',
+      notifier: 'notifier',
+    },
+    subjects: {
+      readings: (source, site) => `${prefix}.readings.${source}.${subjectToken(site)}`,
+      teststand: (stand, kind) => `${prefix}.teststand.${subjectToken(stand)}.${kind}`,
+      storedReadings: (site) => `${prefix}.stored.readings.${subjectToken(site)}`,
+      storedTeststand: (stand, kind) => `${prefix}.stored.teststand.${subjectToken(stand)}.${kind}`,
+      allReadings: `${prefix}.readings.>`,
+      allTeststand: `${prefix}.teststand.>`,
+      allStored: `${prefix}.stored.>`,
+    },
+  };
+}
+
+/** Retention of each stream (ARCHITECTURE §2), in milliseconds. */
+export const STREAM_MAX_AGE_MS = {
+  readings: 7 * 24 * 3600_000,
+  teststand: 7 * 24 * 3600_000,
+  stored: 3 * 24 * 3600_000,
+} as const;
+
+/** How long the server remembers a msgID to drop a repeated publish. */
+export const DUPLICATE_WINDOW_MS = 2 * 3600_000;

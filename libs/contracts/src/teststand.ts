@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { TESTSTAND_KINDS } from './names.js';
+
+/**
+ * One message of a test stand as the handler saw it: the parsed parts when it was valid, the raw
+ * payload always (a message that fails validation is still kept, flagged, with its errors).
+ */
+export const TeststandEventV1 = z.object({
+  v: z.literal(1),
+  eventId: z.string().min(1).describe('deterministic id (NATS msgID): stand, topic and MQTT packet identity'),
+  stand: z.string().min(1),
+  module: z.string().describe('module from the topic; empty for <stand>/inbound'),
+  kind: z.enum(TESTSTAND_KINDS),
+  direction: z.enum(['inbound', 'outbound']),
+  topic: z.string(),
+  receivedAt: z.iso.datetime({ offset: true }),
+  protocolVersion: z.string().optional(),
+  sentBy: z.string().optional(),
+  msgType: z.string().optional(),
+  statusCode: z.number().int().optional().describe('2xx–5xx status, or 600 device on / 610 device off'),
+  commands: z.array(z.string()).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  data: z.record(z.string(), z.array(z.unknown())).optional(),
+  raw: z.string().describe('the payload exactly as received (UTF-8)'),
+  valid: z.boolean(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).default([]),
+});
+export type TeststandEvent = z.infer<typeof TeststandEventV1>;
+export type TeststandEventInput = z.input<typeof TeststandEventV1>;
