@@ -42,7 +42,11 @@ export function parseConfig<S extends z.ZodObject>(service: string, schema: S, e
  * Reads the process environment once, at start-up. On a bad configuration it prints every
  * problem to stderr and exits 1: a service must not run half-configured.
  */
-export function loadConfig<S extends z.ZodObject>(service: string, schema: S, env: Env = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  service: string,
+  schema: S,
+  env: Env = process.env,
+): z.infer<S> {
   try {
     return parseConfig(service, schema, env);
   } catch (err) {
@@ -68,7 +72,10 @@ const urlWithProtocols = (protocols: string[]) =>
 
 const prefix = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be lowercase letters, digits or _, starting with a letter (≤31 chars)');
+  .regex(
+    /^[a-z][a-z0-9_]{0,30}$/,
+    'must be lowercase letters, digits or _, starting with a letter (≤31 chars)',
+  );
 
 /**
  * The variables shared by every service (ARCHITECTURE §6). Services pick the ones they use:
@@ -76,7 +83,11 @@ const prefix = z
  */
 export const env = {
   /** PostgreSQL connection string. */
-  DATABASE_URL: { DATABASE_URL: urlWithProtocols(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/ep') },
+  DATABASE_URL: {
+    DATABASE_URL: urlWithProtocols(['postgres', 'postgresql']).default(
+      'postgres://postgres@127.0.0.1:5432/ep',
+    ),
+  },
   /** NATS server URL(s), comma-separated for a cluster. */
   NATS_URL: { NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222') },
   /** Prefix of every NATS subject and stream, so environments can share one server. */

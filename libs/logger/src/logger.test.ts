@@ -25,7 +25,12 @@ describe('logger', () => {
     const { lines, destination } = capture();
     const log = createLogger({ name: 'test', destination });
     log.info(
-      { password: 'hunter2', apiKey: 'ep_abc', nested: { url: 'nats://u:p@h:4222' }, req: { headers: { authorization: 'Bearer ep_xyz' } } },
+      {
+        password: 'hunter2',
+        apiKey: 'ep_abc',
+        nested: { url: 'nats://u:p@h:4222' },
+        req: { headers: { authorization: 'Bearer ep_xyz' } },
+      },
       'header Bearer ep_live_123 seen',
     );
     const line = lines[0]!;
