@@ -36,7 +36,15 @@ export function redactString(text: string): string {
 function redactDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactString(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
+  // Errors keep their type for pino's serializer, with credentials masked in message and stack
+  // (a pg or amqplib error message may quote the connection URL).
+  if (value instanceof Error) {
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Error;
+    Object.assign(copy, value);
+    copy.message = redactString(value.message);
+    if (value.stack) copy.stack = redactString(value.stack);
+    return copy;
+  }
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);

@@ -43,4 +43,14 @@ describe('logger', () => {
     expect(line['msg']).toBe('header Bearer *** seen');
     expect(line['name']).toBe('test');
   });
+
+  it('masks credentials in logged errors', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ name: 'test', destination });
+    log.error({ err: new Error('connect ECONNREFUSED postgres://ep:s3cret@db:5432/ep') }, 'db down');
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain('s3cret');
+    expect(text).toContain('postgres://ep:***@db:5432/ep');
+    expect((lines[0]!['err'] as { type: string }).type).toBe('Error');
+  });
 });

@@ -63,7 +63,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   proxied.hostname = '127.0.0.1';
   proxied.port = String(port);
 
-  return {
+  const proxy: FaultProxy = {
     host: '127.0.0.1',
     port,
     url: proxied.toString(),
@@ -83,8 +83,9 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       return Math.ceil(sockets.size / 2);
     },
     async close() {
-      this.cut();
+      proxy.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

@@ -1,0 +1,9 @@
+export { createDb, pingDb, type DbOptions } from './db.js';
+export {
+  migrate,
+  MigrationError,
+  type Migration,
+  type MigrateOptions,
+  type MigrateResult,
+} from './migrate.js';
+export { typeParsers } from './type-parsers.js';

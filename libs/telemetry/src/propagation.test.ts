@@ -1,0 +1,97 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { extractTraceContext, injectTraceHeaders, tracer, withSpan } from './index.js';
+
+// The real SDK pieces, recording in memory instead of exporting: what startTelemetry registers,
+// minus the network.
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+
+beforeAll(() => {
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+});
+afterEach(() => exporter.reset());
+afterAll(async () => {
+  await provider.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+
+const spanNamed = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name);
+
+describe('trace headers', () => {
+  it('inject then extract round-trips the trace id and span id', () => {
+    const span = tracer('test').startSpan('publish');
+    const headers = injectTraceHeaders({}, trace.setSpan(context.active(), span));
+    const { traceId, spanId } = span.spanContext();
+    expect(headers['traceparent']).toBe(`00-${traceId}-${spanId}-01`);
+
+    const received = trace.getSpanContext(extractTraceContext(headers));
+    expect(received).toMatchObject({ traceId, spanId, isRemote: true });
+    span.end();
+  });
+
+  it('reads trace context among other AMQP headers, whatever the case of the name', () => {
+    const span = tracer('test').startSpan('publish');
+    const headers = injectTraceHeaders({}, trace.setSpan(context.active(), span));
+    const amqpHeaders = { 'x-batch': 3, Traceparent: headers['traceparent'], tracestate: undefined };
+    expect(trace.getSpanContext(extractTraceContext(amqpHeaders))?.traceId).toBe(span.spanContext().traceId);
+    span.end();
+  });
+
+  it('adds nothing when no span is active, and extracts nothing from headers without trace context', () => {
+    expect(injectTraceHeaders({ 'content-type': 'application/json' })).toEqual({
+      'content-type': 'application/json',
+    });
+    expect(trace.getSpanContext(extractTraceContext({ 'x-other': '1' }))).toBeUndefined();
+  });
+});
+
+describe('withSpan', () => {
+  it('continues the trace of received headers, and headers injected inside carry the new span', async () => {
+    const producer = tracer('test').startSpan('upload');
+    const received = injectTraceHeaders({}, trace.setSpan(context.active(), producer));
+    producer.end();
+
+    const forwarded = await withSpan('store batch', received, async () => {
+      await new Promise((resolve) => setImmediate(resolve)); // context survives an async hop
+      return injectTraceHeaders({});
+    });
+
+    const consumer = spanNamed('store batch');
+    expect(consumer?.spanContext().traceId).toBe(producer.spanContext().traceId);
+    expect(consumer?.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
+    expect(forwarded['traceparent']).toBe(
+      `00-${producer.spanContext().traceId}-${consumer?.spanContext().spanId}-01`,
+    );
+  });
+
+  it('nests under the active span when there are no headers', async () => {
+    await withSpan('outer', undefined, () => withSpan('inner', undefined, () => 'done'));
+    const outer = spanNamed('outer');
+    const inner = spanNamed('inner');
+    expect(outer?.parentSpanContext).toBeUndefined();
+    expect(inner?.parentSpanContext?.spanId).toBe(outer?.spanContext().spanId);
+  });
+
+  it('records a failure on the span, ends it, and rethrows', async () => {
+    await expect(
+      withSpan('publish', undefined, async () => {
+        throw new Error('broker refused');
+      }),
+    ).rejects.toThrow('broker refused');
+    const span = spanNamed('publish');
+    expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'broker refused' });
+    expect(span?.events.map((e) => e.name)).toEqual(['exception']);
+  });
+});
