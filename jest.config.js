@@ -22,13 +22,14 @@ const shared = {
 };
 
 export default {
+  // A global option (ignored inside projects): integration tests wait on real servers.
+  testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['**/*.test.ts', '!**/*.int.test.ts'] },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['**/*.int.test.ts'],
-      testTimeout: 60_000,
     },
   ],
 };
