@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { Slots } from './slots.js';
+
+function gate() {
+  let open: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+describe('Slots', () => {
+  it('starts a task only when one of the limited slots is free', async () => {
+    const slots = new Slots(2, new AbortController().signal);
+    const gates = [gate(), gate(), gate()];
+    const started: number[] = [];
+    const runs = gates.map((g, i) =>
+      slots.run(async () => {
+        started.push(i);
+        await g.promise;
+      }),
+    );
+    await Promise.all([runs[0], runs[1]]);
+    expect(started).toEqual([0, 1]);
+    expect(slots.inFlight).toBe(2);
+    gates[1]?.open();
+    await expect(runs[2]).resolves.toBe(true);
+    expect(started).toEqual([0, 1, 2]);
+    gates[0]?.open();
+    gates[2]?.open();
+    await expect(slots.idle(1_000)).resolves.toBe(true);
+  });
+
+  it('gives up waiting when stopped, without starting the task', async () => {
+    const controller = new AbortController();
+    const slots = new Slots(1, controller.signal);
+    const held = gate();
+    await slots.run(() => held.promise);
+    let ran = false;
+    const waiting = slots.run(async () => {
+      ran = true;
+    });
+    controller.abort();
+    await expect(waiting).resolves.toBe(false);
+    expect(ran).toBe(false);
+    // idle() reports work still running at its deadline.
+    await expect(slots.idle(10)).resolves.toBe(false);
+    held.open();
+    await expect(slots.idle(1_000)).resolves.toBe(true);
+  });
+
+  it('refuses a concurrency below one', () => {
+    expect(() => new Slots(0, new AbortController().signal)).toThrow(/positive integer/);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Bounded concurrency: at most `limit` tasks run at once. Waiting for a slot gives up when
+ * `signal` aborts (the loop is stopping), so a stop never waits behind the queue.
+ */
+export class Slots {
+  private readonly running = new Set<Promise<void>>();
+  private readonly aborted: Promise<void>;
+
+  constructor(
+    private readonly limit: number,
+    private readonly signal: AbortSignal,
+  ) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`concurrency must be a positive integer, got ${limit}`);
+    this.aborted = new Promise((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Starts `task` once a slot is free and resolves true when it has started (not finished);
+   * false, without starting it, when the signal aborted first. `task` must not reject.
+   */
+  async run(task: () => Promise<void>): Promise<boolean> {
+    while (this.running.size >= this.limit && !this.signal.aborted) {
+      await Promise.race([...this.running, this.aborted]);
+    }
+    if (this.signal.aborted) return false;
+    // Taken synchronously after the check, so two waiters can never both fill the last slot.
+    const p: Promise<void> = task().finally(() => this.running.delete(p));
+    this.running.add(p);
+    return true;
+  }
+
+  /** Resolves true once every running task has finished, or false after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      while (this.running.size > 0) {
+        const done = await Promise.race([Promise.all([...this.running]).then(() => true), timeout]);
+        if (!done) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
