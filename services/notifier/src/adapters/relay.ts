@@ -1,0 +1,89 @@
+import type { AmqpPublisher } from '@ep/amqp';
+import { PermanentError, type Delivery } from '@ep/nats';
+import { injectTraceHeaders, withSpan } from '@ep/telemetry';
+import type { StoredEnvelope } from '../domain/envelope.js';
+import { toAmqpMessages } from '../domain/message.js';
+import { ZodError } from 'zod';
+import type { BrokerGate } from './broker-gate.js';
+import type { NotifierMetrics } from './metrics.js';
+import type { Window } from './window.js';
+
+/** The W3C trace context headers carried from the NATS message to the AMQP message. */
+const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/** The trace context headers of a NATS delivery, as they are (names matched case-insensitively). */
+export function traceContext(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    const name = key.toLowerCase();
+    if ((TRACE_HEADERS as readonly string[]).includes(name)) out[name] = value;
+  }
+  return out;
+}
+
+export interface RelayOptions {
+  publisher: Pick<AmqpPublisher, 'publish'>;
+  /** Unconfirmed AMQP messages at most, over all events in progress. */
+  window: Window;
+  /** Waited on before publishing, so that nothing more is pulled while the broker is away. */
+  gate: Pick<BrokerGate, 'wait'>;
+  maxMessageBytes: number;
+  metrics: NotifierMetrics;
+}
+
+/**
+ * The handler of the consume loop: waits while the broker is away (see BrokerGate), publishes
+ * the event's AMQP message(s) and resolves once the
+ * broker confirmed every one of them, so the loop acks the NATS message only then. Any failure
+ * (broker away, blocked, nack, connection lost before the confirm) rejects, and the loop naks
+ * the NATS message for a later redelivery, which publishes the same message ids again.
+ */
+export function createRelay(
+  options: RelayOptions,
+): (event: StoredEnvelope, delivery: Delivery) => Promise<void> {
+  const { publisher, gate, window, maxMessageBytes, metrics } = options;
+  return (event, delivery) =>
+    // The span continues the trace of the NATS message; with tracing on, the AMQP message carries
+    // this span's context. With tracing off nothing is injected, and the producer's own
+    // traceparent is passed through, so a consumer can still join the trace.
+    withSpan(`publish ${event.type}`, delivery.headers, async () => {
+      await gate.wait(delivery);
+      const injected = injectTraceHeaders({});
+      const trace = injected['traceparent'] ? injected : traceContext(delivery.headers);
+      const started = performance.now();
+      const messages = messagesOf(event, delivery, maxMessageBytes, trace);
+      // All parts are in flight at once on the confirm channel; a part that failed makes the
+      // whole event fail, and the redelivery publishes every part again under the same ids.
+      await Promise.all(
+        messages.map(({ body, properties }) =>
+          window.run(() =>
+            publisher.publish(body, {
+              messageId: properties.messageId,
+              type: properties.type,
+              contentType: properties.contentType,
+              timestamp: new Date(properties.timestamp * 1000),
+              headers: properties.headers,
+            }),
+          ),
+        ),
+      );
+      metrics.relayed(event.type, messages.length, (performance.now() - started) / 1000);
+    });
+}
+
+function messagesOf(
+  event: StoredEnvelope,
+  delivery: Delivery,
+  maxMessageBytes: number,
+  trace: Record<string, string>,
+) {
+  try {
+    return toAmqpMessages(event, { maxMessageBytes, trace, raw: delivery.data });
+  } catch (err) {
+    // Only an event to be split is parsed in full: bad points can never be published, so the
+    // message is terminated and recorded instead of redelivered for ever.
+    if (err instanceof ZodError || err instanceof SyntaxError)
+      throw new PermanentError(`stored event cannot be split: ${err.message}`, { cause: err });
+    throw err;
+  }
+}

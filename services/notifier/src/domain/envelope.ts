@@ -1,0 +1,61 @@
+import { StoredReadingsV1, StoredTeststandV1 } from '@ep/contracts';
+import { z } from 'zod';
+
+/**
+ * What the notifier checks of a stored event before relaying it: everything but the contents
+ * of `points`, which it forwards byte for byte. It is the contract's schema with `points` only
+ * required to be an array: the body's producer, measurement-store, builds it with the full
+ * schema, and re-validating every sample here (an ISO pattern per timestamp) would cost more
+ * CPU than everything else the notifier does per event. An event that has to be split is
+ * parsed in full, since the split needs its points (see toAmqpMessages).
+ */
+export const StoredEnvelope = z.discriminatedUnion('type', [
+  StoredReadingsV1.extend({ points: z.array(z.unknown()) }),
+  StoredTeststandV1,
+]);
+export type StoredEnvelope = z.infer<typeof StoredEnvelope>;
+
+/** The event id (storedEventId of the contracts): batch id or test-stand event id. */
+export function envelopeId(event: StoredEnvelope): string {
+  return event.type === 'readings.stored' ? event.batchId : event.event.eventId;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const POINTS = Buffer.from(',"points":[');
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The JSON object before a trailing `"points"` array, with `points` empty; undefined when the
+ * body is not laid out that way. A readings event as serialised from its schema ends with its
+ * points, which are nearly all of its bytes: reading only the head spares parsing (and then
+ * collecting) thousands of sample arrays per event.
+ *
+ * Sound because `,"points":[` cannot occur inside a JSON string (its quotes would be escaped),
+ * and the head closed with `"points":[]}` parses only when the match is at the top level of the
+ * object. Anything else — points not last, a nested match first — falls back to a full parse.
+ */
+export function readHead(data: Uint8Array): unknown {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const at = bytes.indexOf(POINTS);
+  const n = bytes.length;
+  if (at < 0 || bytes[n - 1] !== CLOSE_BRACE || bytes[n - 2] !== CLOSE_BRACKET) return undefined;
+  try {
+    return JSON.parse(`${utf8.decode(bytes.subarray(0, at))},"points":[]}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decodes a stored event from its NATS body: from the head alone when that passes the schema,
+ * otherwise by parsing everything (which throws for bad UTF-8, bad JSON or a rejected shape).
+ */
+export function decodeEnvelope(data: Uint8Array): StoredEnvelope {
+  const head = readHead(data);
+  if (head !== undefined) {
+    const fast = StoredEnvelope.safeParse(head);
+    if (fast.success) return fast.data;
+  }
+  return StoredEnvelope.parse(JSON.parse(utf8.decode(data)));
+}

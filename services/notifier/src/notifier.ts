@@ -1,0 +1,143 @@
+import { createAmqpPublisher, type AmqpPublisher } from '@ep/amqp';
+import { natsNames } from '@ep/contracts';
+import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
+import { createLifecycle, type Lifecycle } from '@ep/lifecycle';
+import type { Logger } from '@ep/logger';
+import { connectNats, consumerLag, createConsumer, type ConsumerLoop } from '@ep/nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { Registry } from 'prom-client';
+import { createNotifierMetrics } from './adapters/metrics.js';
+import { createBrokerGate, type BrokerGate } from './adapters/broker-gate.js';
+import { provisionNotifier } from './adapters/provision.js';
+import { createRelay } from './adapters/relay.js';
+import { Window } from './adapters/window.js';
+import { decodeEnvelope, type StoredEnvelope } from './domain/envelope.js';
+import type { NotifierConfig } from './config.js';
+
+export interface Notifier {
+  lifecycle: Lifecycle;
+  server: HttpServer;
+  publisher: AmqpPublisher;
+  consumer: ConsumerLoop;
+  gate: BrokerGate;
+  nc: NatsConnection;
+  registry: Registry;
+}
+
+export interface NotifierDeps {
+  logger: Logger;
+  /** Shut down last, so the spans of the final publishes are flushed. */
+  telemetry?: { shutdown(): Promise<void> };
+  /** For tests: the lifecycle's exit (process.exit otherwise). */
+  exit?: (code: number) => void;
+}
+
+/**
+ * Connects to NATS (failing fast when it is unreachable), provisions the stream and the
+ * durable consumer, and wires publisher → consume loop → HTTP ops server into a lifecycle that
+ * starts them in that order and stops them in reverse. Nothing runs before lifecycle.start().
+ */
+export async function createNotifier(config: NotifierConfig, deps: NotifierDeps): Promise<Notifier> {
+  const { logger } = deps;
+  const names = natsNames(config.EP_NATS_PREFIX);
+  const registry = new Registry();
+  const lifecycle = createLifecycle({ logger, ...(deps.exit ? { exit: deps.exit } : {}) });
+
+  const { telemetry } = deps;
+  if (telemetry) lifecycle.add({ name: 'telemetry', stop: () => telemetry.shutdown() });
+  const nc = await connectNats({
+    url: config.NATS_URL,
+    name: 'notifier',
+    logger,
+  });
+  lifecycle.add({ name: 'nats', stop: () => nc.drain() });
+  const js = jetstream(nc);
+  await provisionNotifier(await jetstreamManager(nc), {
+    prefix: config.EP_NATS_PREFIX,
+    ackWaitMs: config.EP_NOTIFIER_ACK_WAIT_MS,
+    maxAckPending: config.EP_NOTIFIER_CONCURRENCY * config.EP_NOTIFIER_REPLICAS,
+  });
+
+  const publisher = createAmqpPublisher({
+    url: config.AMQP_URL,
+    exchange: config.EP_AMQP_EXCHANGE,
+    exchangeType: 'fanout',
+    name: 'notifier',
+    logger,
+    registry,
+    // An event nobody is bound to is counted (ep_amqp_returned_total) rather than dropped unseen.
+    mandatory: true,
+    reconnect: { initialMs: config.EP_AMQP_RECONNECT_INITIAL_MS, maxMs: config.EP_AMQP_RECONNECT_MAX_MS },
+  });
+
+  const metrics = createNotifierMetrics(
+    registry,
+    () => consumerLag(js, names.streams.stored, names.consumers.notifier),
+    (err) => logger.warn({ err }, 'could not read the consumer backlog'),
+  );
+  const gate = createBrokerGate({
+    publisher,
+    logger,
+    keepAliveMs: Math.max(1_000, Math.floor(config.EP_NOTIFIER_ACK_WAIT_MS / 3)),
+  });
+  const handle = createRelay({
+    publisher,
+    gate,
+    window: new Window(config.EP_AMQP_MAX_IN_FLIGHT),
+    maxMessageBytes: config.EP_AMQP_MAX_MESSAGE_BYTES,
+    metrics,
+  });
+  const loop = createConsumer<StoredEnvelope>({
+    js,
+    stream: names.streams.stored,
+    durable: names.consumers.notifier,
+    name: 'notifier',
+    logger,
+    registry,
+    concurrency: config.EP_NOTIFIER_CONCURRENCY,
+    nakDelayMs: config.EP_NOTIFIER_RETRY_DELAY_MS,
+    decode: (delivery) => decodeEnvelope(delivery.data),
+    handle,
+  });
+  // Events held at the gate are released (and nak'd) first, or stop() would wait for a broker
+  // that may never come back.
+  const consumer: ConsumerLoop = {
+    name: loop.name,
+    get consuming() {
+      return loop.consuming;
+    },
+    start: () => loop.start(),
+    async stop() {
+      gate.close();
+      await loop.stop();
+    },
+  };
+
+  const server = await createHttpServer({
+    logger,
+    name: 'notifier',
+    docs: false,
+    ops: {
+      registry,
+      checks: [
+        {
+          name: 'amqp',
+          check: async () => {
+            if (publisher.state !== 'connected') throw new Error(`RabbitMQ publisher is ${publisher.state}`);
+          },
+        },
+        {
+          name: 'nats',
+          check: async () => {
+            if (nc.isClosed()) throw new Error('NATS connection closed');
+            await nc.flush();
+          },
+        },
+      ],
+    },
+  });
+
+  lifecycle.add(publisher, consumer, httpResource(server, { port: config.PORT }));
+  return { lifecycle, server, publisher, consumer, gate, nc, registry };
+}

@@ -1,0 +1,108 @@
+import { bindQueue, consumeQueue, type ConsumedMessage } from '@ep/amqp';
+import {
+  DUPLICATE_WINDOW_MS,
+  natsNames,
+  STREAM_MAX_AGE_MS,
+  storedEventId,
+  type StoredEvent,
+} from '@ep/contracts';
+import { ensureStream, publish } from '@ep/nats';
+import { infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import amqp from 'amqplib';
+
+/** The subject measurement-store publishes a stored event on. */
+export function storedSubject(prefix: string, event: StoredEvent): string {
+  const names = natsNames(prefix);
+  return event.type === 'readings.stored'
+    ? names.subjects.storedReadings(event.site)
+    : names.subjects.storedTeststand(event.event.stand, event.event.kind);
+}
+
+/** Publishes as measurement-store does: msgID = the event id. */
+export async function publishStored(
+  js: JetStreamClient,
+  prefix: string,
+  event: StoredEvent,
+  headers?: Record<string, string>,
+): Promise<void> {
+  await publish(js, storedSubject(prefix, event), event, {
+    msgID: storedEventId(event),
+    ...(headers ? { headers } : {}),
+  });
+}
+
+/** Messages arriving on a queue, collected in the background until stop(). */
+export interface QueueCollector {
+  messages: ConsumedMessage[];
+  /** Distinct message ids seen so far. */
+  ids(): Set<string>;
+  stop(): Promise<void>;
+}
+
+export function collect(url: string, queue: string): QueueCollector {
+  const messages: ConsumedMessage[] = [];
+  const controller = new AbortController();
+  const running = (async () => {
+    for await (const m of consumeQueue({ url, queue, prefetch: 200, signal: controller.signal }))
+      messages.push(m);
+  })().catch(() => undefined);
+  return {
+    messages,
+    ids: () => new Set(messages.map((m) => m.messageId ?? '')),
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
+/** One test file's own NATS prefix, exchange and queue on the real servers, and their removal. */
+export interface TestBed {
+  urls: ReturnType<typeof infraUrls>;
+  prefix: string;
+  exchange: string;
+  queue: string;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestBed(label: string): Promise<TestBed> {
+  const urls = infraUrls();
+  const prefix = uniquePrefix(label);
+  const exchange = uniqueName(`${label}_x`);
+  const queue = uniqueName(`${label}_q`);
+  const nc = await connect({ servers: urls.natsUrl });
+  await bindQueue({ url: urls.amqpUrl, exchange, queue });
+  // The stream as measurement-store provisions it, so events can be stored before the notifier runs.
+  const names = natsNames(prefix);
+  await ensureStream(await jetstreamManager(nc), {
+    name: names.streams.stored,
+    subjects: [names.subjects.allStored],
+    maxAgeMs: STREAM_MAX_AGE_MS.stored,
+    duplicateWindowMs: DUPLICATE_WINDOW_MS,
+  });
+  return {
+    urls,
+    prefix,
+    exchange,
+    queue,
+    nc,
+    js: jetstream(nc),
+    async cleanup() {
+      const jsm = await jetstreamManager(nc);
+      for (const stream of Object.values(natsNames(prefix).streams)) {
+        await jsm.streams.delete(stream).catch(() => undefined);
+      }
+      await nc.close();
+      const connection = await amqp.connect(urls.amqpUrl);
+      const channel = await connection.createChannel();
+      await channel.deleteQueue(queue);
+      await channel.deleteExchange(exchange);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { StoredEvent } from '@ep/contracts';
+import { natsNames, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
+import { silentLogger } from '@ep/logger';
+import { provisionMeasurementStreams } from '@ep/measurement-store';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { consumerLag } from '@ep/nats';
+import { waitFor } from '@ep/testkit';
+import { parseNotifierConfig } from '../src/config.js';
+import { joinReadingsParts } from '../src/domain/split.js';
+import { createNotifier, type Notifier } from '../src/notifier.js';
+import { readingsEvent, teststandEvent } from './fixtures.js';
+import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
+
+const MAX_BYTES = 20_000;
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+describe('notifier', () => {
+  let bed: TestBed;
+  let notifier: Notifier;
+  let queue: QueueCollector;
+  let base: string;
+
+  beforeAll(async () => {
+    bed = await createTestBed('notif');
+    const config = parseNotifierConfig({
+      NATS_URL: bed.urls.natsUrl,
+      AMQP_URL: bed.urls.amqpUrl,
+      EP_NATS_PREFIX: bed.prefix,
+      EP_AMQP_EXCHANGE: bed.exchange,
+      EP_AMQP_MAX_MESSAGE_BYTES: String(MAX_BYTES),
+      EP_NOTIFIER_CONCURRENCY: '8',
+      PORT: '0',
+    });
+    notifier = await createNotifier(config, { logger: silentLogger(), exit: () => undefined });
+    await notifier.lifecycle.start();
+    const address = notifier.server.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    queue = collect(bed.urls.amqpUrl, bed.queue);
+  });
+
+  afterAll(async () => {
+    await notifier?.lifecycle.stop('test done');
+    await queue?.stop();
+    await bed?.cleanup();
+  });
+
+  const lag = () =>
+    consumerLag(bed.js, natsNames(bed.prefix).streams.stored, natsNames(bed.prefix).consumers.notifier);
+
+  it('puts every stored event on the exchange once confirmed, with its properties, and skips an undecodable one', async () => {
+    const readings = Array.from({ length: 20 }, (_, i) => readingsEvent(2, 5, `siemens:r${i}:0`));
+    const stands = [teststandEvent(1), teststandEvent(2, 'stand_b')];
+    for (const [i, event] of readings.entries()) {
+      await publishStored(bed.js, bed.prefix, event, i === 3 ? { traceparent: TRACEPARENT } : undefined);
+      if (i === 10)
+        await bed.js.publish(`${bed.prefix}.stored.readings.broken`, 'not json', { msgID: 'broken' });
+    }
+    for (const event of stands) await publishStored(bed.js, bed.prefix, event);
+    const all: StoredEvent[] = [...readings, ...stands];
+
+    await waitFor(() => all.every((e) => queue.ids().has(storedEventId(e))), {
+      what: 'every event on the queue',
+    });
+    await waitFor(async () => (await lag()) === 0, {
+      what: 'consumer caught up (the broken message terminated)',
+    });
+
+    for (const event of all) {
+      const got = queue.messages.find((m) => m.messageId === storedEventId(event))!;
+      expect(got.type).toBe(event.type);
+      expect(got.contentType).toBe('application/json');
+      expect(got.persistent).toBe(true);
+      expect(got.exchange).toBe(bed.exchange);
+      expect(got.timestamp).toEqual(new Date(Math.floor(Date.parse(event.storedAt) / 1000) * 1000));
+      expect(got.body).toEqual(event);
+      if (event.type === 'readings.stored') {
+        expect(got.headers).toMatchObject({ 'x-ep-site': event.site, 'x-ep-source': event.source });
+      } else {
+        expect(got.headers).toMatchObject({ 'x-ep-stand': event.event.stand });
+      }
+    }
+    const traced = queue.messages.find((m) => m.messageId === storedEventId(readings[3]!))!;
+    expect(traced.headers['traceparent']).toBe(TRACEPARENT);
+    expect(queue.messages.find((m) => m.messageId === 'broken')).toBeUndefined();
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/ep_amqp_published_total\{[^}]*\} 22\b/);
+    expect(metrics).toMatch(/ep_amqp_confirmed_total\{[^}]*\} 22\b/);
+    // Every message found a queue: the counter is registered but has no sample yet.
+    expect(metrics).toContain('# TYPE ep_amqp_returned_total counter');
+    expect(metrics).not.toMatch(/ep_amqp_returned_total\{[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/ep_amqp_publish_confirm_seconds_count\{[^}]*\} 22\b/);
+    expect(metrics).toMatch(/ep_notifier_events_total\{type="teststand.stored"\} 2\b/);
+    expect(metrics).toMatch(/ep_notifier_backlog_messages 0\b/);
+    expect(metrics).toMatch(/ep_nats_messages_terminated_total\{[^}]*reason="invalid"[^}]*\} 1\b/);
+  });
+
+  it('splits an event above EP_AMQP_MAX_MESSAGE_BYTES into valid parts that reassemble to the original', async () => {
+    const big = readingsEvent(3, 1_500, 'siemens:big:0');
+    await publishStored(bed.js, bed.prefix, big);
+    const mine = () => queue.messages.filter((m) => m.messageId?.startsWith('siemens:big:0:'));
+    const parts = await waitFor(
+      () => {
+        const got = mine();
+        const total = got[0]?.headers['x-ep-parts'] as number | undefined;
+        return total !== undefined && new Set(got.map((m) => m.messageId)).size === total ? got : undefined;
+      },
+      { what: 'every part' },
+    );
+    const total = parts[0]!.headers['x-ep-parts'] as number;
+    expect(total).toBeGreaterThan(5);
+    for (const m of parts) {
+      const part = m.headers['x-ep-part'] as number;
+      expect(m.messageId).toBe(`siemens:big:0:${part}/${total}`);
+      expect(m.content.length).toBeLessThanOrEqual(MAX_BYTES);
+      expect(m.headers).toMatchObject({ 'x-ep-parts': total, 'x-ep-site': 'carleton' });
+      expect(StoredReadingsV1.safeParse(m.body).success).toBe(true);
+    }
+    const joined = joinReadingsParts(
+      parts.map((m) => ({ part: m.headers['x-ep-part'] as number, event: m.body as StoredReadings })),
+    );
+    expect(joined).toEqual(big);
+  });
+
+  it('provisions the STORED stream as measurement-store does (neither changes what the other made)', async () => {
+    const jsm = await jetstreamManager(bed.nc);
+    const stream = natsNames(bed.prefix).streams.stored;
+    const before = (await jsm.streams.info(stream)).config;
+    await provisionMeasurementStreams(jsm, { prefix: bed.prefix });
+    const after = (await jsm.streams.info(stream)).config;
+    expect(after).toEqual(before);
+    expect(after).toMatchObject({
+      subjects: [`${bed.prefix}.stored.>`],
+      retention: 'limits',
+      storage: 'file',
+    });
+  });
+
+  it('reports the broker and NATS as ready', async () => {
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      checks: [
+        { name: 'amqp', ok: true },
+        { name: 'nats', ok: true },
+      ],
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { natsNames, storedEventId, type StoredEvent } from '@ep/contracts';
+import { consumerLag } from '@ep/nats';
+import { waitFor } from '@ep/testkit';
+import { readingsEvent, teststandEvent } from './fixtures.js';
+import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
+
+const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Running {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+/** Runs the notifier as `pnpm start` would: the package's start script, as a real process. */
+function startNotifier(env: Record<string, string>): Running {
+  const script = (
+    JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  const [command, ...args] = script.split(/\s+/);
+  // Spawned directly rather than through pnpm, so the signal reaches the service itself.
+  const child = spawn(command!, args, { cwd: serviceDir, env: { ...process.env, ...env }, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exited, output: () => output };
+}
+
+describe('notifier killed with SIGKILL mid-stream and restarted', () => {
+  let bed: TestBed;
+  let queue: QueueCollector;
+  const children: Running[] = [];
+
+  beforeAll(async () => {
+    bed = await createTestBed('kill');
+    queue = collect(bed.urls.amqpUrl, bed.queue);
+  });
+
+  afterAll(async () => {
+    for (const { child, exited } of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    await queue?.stop();
+    await bed?.cleanup();
+  });
+
+  it('loses no event', async () => {
+    const env = {
+      NATS_URL: bed.urls.natsUrl,
+      AMQP_URL: bed.urls.amqpUrl,
+      EP_NATS_PREFIX: bed.prefix,
+      EP_AMQP_EXCHANGE: bed.exchange,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      EP_NOTIFIER_CONCURRENCY: '4',
+      // The killed process's un-acked events come back after this.
+      EP_NOTIFIER_ACK_WAIT_MS: '3000',
+    };
+    const first: StoredEvent[] = Array.from({ length: 400 }, (_, i) =>
+      i % 50 === 0 ? teststandEvent(i) : readingsEvent(3, 20, `siemens:kill:${i}`),
+    );
+    for (const event of first) await publishStored(bed.js, bed.prefix, event);
+
+    const a = startNotifier(env);
+    children.push(a);
+    await waitFor(() => queue.ids().size >= 40, {
+      what: `the first events (notifier output: ${a.output()})`,
+      timeoutMs: 30_000,
+    });
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // Killed mid-stream: not everything had gone out.
+    expect(queue.ids().size).toBeLessThan(first.length);
+
+    const later: StoredEvent[] = Array.from({ length: 100 }, (_, i) =>
+      readingsEvent(2, 10, `siemens:kill:after:${i}`),
+    );
+    for (const event of later) await publishStored(bed.js, bed.prefix, event);
+
+    const b = startNotifier(env);
+    children.push(b);
+    const all = [...first, ...later];
+    await waitFor(() => all.every((e) => queue.ids().has(storedEventId(e))), {
+      what: `every event after the restart (notifier output: ${b.output()})`,
+      timeoutMs: 45_000,
+    });
+    const names = natsNames(bed.prefix);
+    await waitFor(
+      async () => (await consumerLag(bed.js, names.streams.stored, names.consumers.notifier)) === 0,
+      {
+        what: 'every event acked',
+      },
+    );
+    const byId = new Map(all.map((e) => [storedEventId(e), e]));
+    for (const m of queue.messages) expect(m.body).toEqual(byId.get(m.messageId!));
+    expect(queue.ids().size).toBe(all.length);
+
+    // A SIGTERM stops it cleanly.
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toEqual({ code: 0, signal: null });
+  }, 120_000);
+});
