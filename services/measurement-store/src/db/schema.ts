@@ -1,0 +1,187 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * The tables of migration 2026_11_22_0001_initial, as kysely sees them. Table interfaces live
+ * only here; code elsewhere uses Selectable<…> / Insertable<…> of them.
+ *
+ * Types follow @ep/db's parsers: int8 and numeric arrive as numbers, date as 'YYYY-MM-DD',
+ * timestamptz as Date.
+ */
+
+/** A timestamptz column: read as Date, written as Date or ISO text. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz column with a database default. */
+type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A nullable jsonb column: read parsed, written as JSON text. */
+type Json<T> = ColumnType<T | null, string | null, string | null>;
+
+export interface SitesTable {
+  id: Generated<number>;
+  key: string;
+  name: string;
+  timezone: string;
+  created_at: TimestampDefault;
+}
+
+export interface PointsTable {
+  id: Generated<number>;
+  site_id: number;
+  source: string;
+  node: string;
+  device: ColumnType<string, string | undefined, string>;
+  parameter: string;
+  name: string;
+  unit: string | null;
+  kind: string | null;
+  states: Json<Record<string, string>>;
+  description: string | null;
+  interval_seconds: number | null;
+  meta: ColumnType<Record<string, unknown>, string | undefined, string>;
+  first_ts: Timestamp | null;
+  last_ts: Timestamp | null;
+  last_value: number | null;
+  last_quality: number | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface MeasurementsTable {
+  point_id: number;
+  ts: Timestamp;
+  value: number | null;
+  quality: ColumnType<number, number | undefined, number>;
+}
+
+interface RollupColumns {
+  point_id: number;
+  bucket: Timestamp;
+  min: number | null;
+  max: number | null;
+  sum: number | null;
+  count: number;
+  value_count: number;
+  good_count: number;
+  first_ts: Timestamp;
+  first_value: number | null;
+  last_ts: Timestamp;
+  last_value: number | null;
+}
+
+export type MeasurementsHourlyTable = RollupColumns;
+
+export interface MeasurementsDailyTable extends RollupColumns {
+  /** The calendar day in the site's zone, 'YYYY-MM-DD'. */
+  day: string;
+  bucket_end: Timestamp;
+}
+
+export interface BatchesTable {
+  batch_id: string;
+  source: string;
+  site_id: number;
+  upload_id: string | null;
+  points: number;
+  samples: number;
+  inserted: number;
+  revised: number;
+  unchanged: number;
+  stored_at: TimestampDefault;
+}
+
+export interface UploadsTable {
+  id: string;
+  kind: string;
+  format: string | null;
+  filename: string | null;
+  sha256: string;
+  size: number;
+  site_id: number;
+  uploader: string | null;
+  received_at: TimestampDefault;
+  updated_at: TimestampDefault;
+  status: string;
+  points: ColumnType<number, number | undefined, number>;
+  samples: ColumnType<number, number | undefined, number>;
+  samples_stored: ColumnType<number, number | undefined, number>;
+  batches: ColumnType<number, number | undefined, number>;
+  batches_stored: ColumnType<number, number | undefined, number>;
+  rejected: ColumnType<number, number | undefined, number>;
+  errors: ColumnType<unknown[], string | undefined, string>;
+  raw: Buffer;
+}
+
+export interface TeststandsTable {
+  stand: string;
+  module: ColumnType<string, string | undefined, string>;
+  power_code: number | null;
+  status_code: number | null;
+  updated_at: TimestampDefault;
+  last_seen: Timestamp;
+}
+
+export interface TeststandMessagesTable {
+  id: Generated<number>;
+  event_id: string;
+  stand: string;
+  module: ColumnType<string, string | undefined, string>;
+  direction: string;
+  topic: string;
+  kind: string;
+  msg_type: string | null;
+  sent_by: string | null;
+  protocol_version: string | null;
+  status_code: number | null;
+  commands: Json<string[]>;
+  parameters: Json<Record<string, unknown>>;
+  data: Json<Record<string, unknown[]>>;
+  raw: string;
+  valid: boolean;
+  errors: ColumnType<unknown[], string | undefined, string>;
+  received_at: Timestamp;
+  stored_at: TimestampDefault;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  prefix: string;
+  hash: string;
+  scopes: string[];
+  site_id: number | null;
+  created_at: TimestampDefault;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface PollStateTable {
+  site_id: number;
+  source: string;
+  device: ColumnType<string, string | undefined, string>;
+  cursor: ColumnType<unknown, string, string>;
+  updated_at: TimestampDefault;
+}
+
+export interface RejectedMessagesTable {
+  id: Generated<number>;
+  consumer: string;
+  subject: string;
+  stream_seq: number | null;
+  error: string;
+  data: Buffer | null;
+  received_at: TimestampDefault;
+}
+
+export interface Database {
+  sites: SitesTable;
+  points: PointsTable;
+  measurements: MeasurementsTable;
+  measurements_hourly: MeasurementsHourlyTable;
+  measurements_daily: MeasurementsDailyTable;
+  batches: BatchesTable;
+  uploads: UploadsTable;
+  teststands: TeststandsTable;
+  teststand_messages: TeststandMessagesTable;
+  api_keys: ApiKeysTable;
+  poll_state: PollStateTable;
+  rejected_messages: RejectedMessagesTable;
+}

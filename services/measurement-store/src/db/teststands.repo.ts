@@ -1,0 +1,95 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { TeststandEvent } from '@ep/contracts';
+import type { Database, TeststandsTable } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Stores one test-stand message; returns its row id and whether it is new (false: the same
+ * event id was stored before, a redelivery).
+ */
+export async function insertTeststandMessage(
+  db: Db,
+  event: TeststandEvent,
+): Promise<{ id: number; inserted: boolean }> {
+  const inserted = await db
+    .insertInto('teststand_messages')
+    .values({
+      event_id: event.eventId,
+      stand: event.stand,
+      module: event.module,
+      direction: event.direction,
+      topic: event.topic,
+      kind: event.kind,
+      msg_type: event.msgType ?? null,
+      sent_by: event.sentBy ?? null,
+      protocol_version: event.protocolVersion ?? null,
+      status_code: event.statusCode ?? null,
+      commands: event.commands ? JSON.stringify(event.commands) : null,
+      parameters: event.parameters ? JSON.stringify(event.parameters) : null,
+      data: event.data ? JSON.stringify(event.data) : null,
+      raw: event.raw,
+      valid: event.valid,
+      errors: JSON.stringify(event.errors),
+      received_at: event.receivedAt,
+    })
+    .onConflict((oc) => oc.column('event_id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return { id: inserted.id, inserted: true };
+  const existing = await db
+    .selectFrom('teststand_messages')
+    .select('id')
+    .where('event_id', '=', event.eventId)
+    .executeTakeFirstOrThrow();
+  return { id: existing.id, inserted: false };
+}
+
+export interface StandChange {
+  stand: string;
+  module: string;
+  seenAt: string;
+  powerCode?: number;
+  statusCode?: number;
+}
+
+/**
+ * Applies a message to its stand's state. last_seen only moves forward, so a message delivered
+ * late does not make a stand look older than it is.
+ */
+export async function applyStandChange(db: Db, change: StandChange): Promise<Selectable<TeststandsTable>> {
+  return db
+    .insertInto('teststands')
+    .values({
+      stand: change.stand,
+      module: change.module,
+      power_code: change.powerCode ?? null,
+      status_code: change.statusCode ?? null,
+      last_seen: change.seenAt,
+    })
+    .onConflict((oc) =>
+      oc.columns(['stand', 'module']).doUpdateSet({
+        power_code:
+          change.powerCode !== undefined ? change.powerCode : sql<number | null>`teststands.power_code`,
+        status_code:
+          change.statusCode !== undefined ? change.statusCode : sql<number | null>`teststands.status_code`,
+        last_seen: sql<Date>`GREATEST(teststands.last_seen, excluded.last_seen)`,
+        updated_at: sql<Date>`now()`,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findStand(
+  db: Db,
+  stand: string,
+  module: string,
+): Promise<Selectable<TeststandsTable> | undefined> {
+  return db
+    .selectFrom('teststands')
+    .selectAll()
+    .where('stand', '=', stand)
+    .where('module', '=', module)
+    .executeTakeFirst();
+}
