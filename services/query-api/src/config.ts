@@ -1,0 +1,28 @@
+import { env, loadConfig } from '@ep/config';
+import { z } from 'zod';
+
+const schema = z.object({
+  // Primary PostgreSQL: API keys (looked up, touched, created, revoked) and sites.
+  ...env.DATABASE_URL,
+  // Where reads go: a read replica in production; DATABASE_URL when unset.
+  DATABASE_READ_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a URL with protocol postgres:// or postgresql://')
+    .optional(),
+  // Connections per pool (reads, keys, CSV streams each have one); a CSV download holds one
+  // connection of the stream pool for as long as it takes.
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  // HTTP port of the API, /docs, /healthz, /readyz and /metrics.
+  ...env.PORT(8080),
+  // pino log level.
+  ...env.LOG_LEVEL,
+  // OTLP/HTTP endpoint for traces; tracing is off when unset.
+  ...env.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** The service's configuration; the only reader of process.env. Exits naming every bad variable. */
+export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
+  return loadConfig('query-api', schema, environment);
+}

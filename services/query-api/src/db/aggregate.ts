@@ -1,0 +1,99 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { AggregateSource, Fn, Interval } from '../domain/time.js';
+import type { Database } from './schema.js';
+
+export interface AggregateRow {
+  point_id: number;
+  /** Bucket start, epoch ms. */
+  bucket: number;
+  min: number | null;
+  max: number | null;
+  sum: number | null;
+  count: number;
+  value_count: number;
+  good_count: number;
+  first: number | null;
+  last: number | null;
+}
+
+const TRUNC_UNIT: Record<Exclude<Interval, '15m'>, string> = {
+  '1h': 'hour',
+  '1d': 'day',
+  '1w': 'week',
+  '1mo': 'month',
+};
+
+/**
+ * The SQL bucket of a row, matching domain/time.ts bucketStart(): PostgreSQL 15's
+ * date_trunc(unit, ts, zone) truncates on the zone's calendar (weeks are ISO, Monday first).
+ * A rollup row already is its bucket when the interval equals the rollup's own.
+ */
+function bucketSql(source: AggregateSource, interval: Interval, tz: string): RawBuilder<Date> {
+  const col = sql.ref(source === 'raw' ? 'ts' : 'bucket');
+  if (interval === '15m') {
+    // Quarter hours of every zone whose offset is a multiple of 15 minutes (all of today's) are UTC quarter hours.
+    return sql<Date>`date_bin('15 minutes', ${col}, timestamptz '2000-01-01 00:00:00+00')`;
+  }
+  if ((source === 'hourly' && interval === '1h') || (source === 'daily' && interval === '1d'))
+    return sql<Date>`${col}`;
+  return sql<Date>`date_trunc(${sql.lit(TRUNC_UNIT[interval])}, ${col}, ${tz}::text)`;
+}
+
+/**
+ * Per point and bucket: min, max, sum, count (null values included), value_count, good_count and,
+ * when asked for, the first and last values — from raw rows or by merging rollup rows, in one
+ * set-based GROUP BY over the index range [from, to). Empty buckets are absent.
+ */
+export async function aggregateRows(
+  db: Kysely<Database>,
+  ids: number[],
+  source: AggregateSource,
+  interval: Interval,
+  tz: string,
+  range: { from: number; to: number },
+  fns: readonly Fn[],
+): Promise<AggregateRow[]> {
+  // Epoch ms rather than a timestamptz: pg's Date parsing is the slowest part of reading rows.
+  const bucket = sql<number>`round(date_part('epoch', ${bucketSql(source, interval, tz)}) * 1000)`;
+  const from = new Date(range.from);
+  const to = new Date(range.to);
+  const wantFirst = fns.includes('first');
+  const wantLast = fns.includes('last');
+  if (source === 'raw') {
+    const { rows } = await sql<AggregateRow>`
+      SELECT point_id, ${bucket} AS bucket,
+             min(value) AS min, max(value) AS max, sum(value) AS sum,
+             count(*)::int AS count, count(value)::int AS value_count,
+             (count(*) FILTER (WHERE quality = 0))::int AS good_count,
+             ${wantFirst ? sql`(array_agg(value ORDER BY ts))[1]` : sql`NULL::float8`} AS first,
+             ${wantLast ? sql`(array_agg(value ORDER BY ts DESC))[1]` : sql`NULL::float8`} AS last
+      FROM measurements
+      WHERE point_id = ANY(${ids}::int[]) AND ts >= ${from} AND ts < ${to}
+      GROUP BY 1, 2
+      ORDER BY 1, 2`.execute(db);
+    return rows;
+  }
+  const table = sql.table(source === 'hourly' ? 'measurements_hourly' : 'measurements_daily');
+  if ((source === 'hourly' && interval === '1h') || (source === 'daily' && interval === '1d')) {
+    // Each rollup row already is one bucket: no grouping to do.
+    const { rows } = await sql<AggregateRow>`
+      SELECT point_id, ${bucket} AS bucket, min, max, sum, count, value_count, good_count,
+             ${wantFirst ? sql`first_value` : sql`NULL::float8`} AS first,
+             ${wantLast ? sql`last_value` : sql`NULL::float8`} AS last
+      FROM ${table}
+      WHERE point_id = ANY(${ids}::int[]) AND bucket >= ${from} AND bucket < ${to}
+      ORDER BY 1, bucket`.execute(db);
+    return rows;
+  }
+  const { rows } = await sql<AggregateRow>`
+    SELECT point_id, ${bucket} AS bucket,
+           min(min) AS min, max(max) AS max, sum(sum) AS sum,
+           sum(count)::int AS count, sum(value_count)::int AS value_count, sum(good_count)::int AS good_count,
+           ${wantFirst ? sql`(array_agg(first_value ORDER BY first_ts))[1]` : sql`NULL::float8`} AS first,
+           ${wantLast ? sql`(array_agg(last_value ORDER BY last_ts DESC))[1]` : sql`NULL::float8`} AS last
+    FROM ${table}
+    WHERE point_id = ANY(${ids}::int[]) AND bucket >= ${from} AND bucket < ${to}
+    GROUP BY 1, 2
+    ORDER BY 1, 2`.execute(db);
+  return rows;
+}

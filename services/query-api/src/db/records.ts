@@ -1,0 +1,172 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+// Uploads and test stands: read-only views of what upload-ingest and the store recorded.
+
+export interface UploadRow {
+  id: string;
+  kind: string;
+  format: string | null;
+  filename: string | null;
+  sha256: string;
+  size: number;
+  site: string;
+  uploader: string | null;
+  received_at: Date;
+  received_at_text: string;
+  updated_at: Date;
+  status: string;
+  points: number;
+  samples: number;
+  samples_stored: number;
+  batches: number;
+  batches_stored: number;
+  rejected: number;
+  errors: unknown;
+}
+
+function uploadsQuery(db: Kysely<Database>) {
+  // Never the raw bytes: they can be megabytes and are only for re-parsing.
+  return db
+    .selectFrom('uploads as u')
+    .innerJoin('sites as s', 's.id', 'u.site_id')
+    .select([
+      'u.id',
+      'u.kind',
+      'u.format',
+      'u.filename',
+      'u.sha256',
+      'u.size',
+      's.key as site',
+      'u.uploader',
+      'u.received_at',
+      // The keyset needs microseconds, which a JS Date drops.
+      sql<string>`u.received_at::text`.as('received_at_text'),
+      'u.updated_at',
+      'u.status',
+      'u.points',
+      'u.samples',
+      'u.samples_stored',
+      'u.batches',
+      'u.batches_stored',
+      'u.rejected',
+      'u.errors',
+    ]);
+}
+
+/** Newest first; the key is (received_at, id) so equal times still page without repeats. */
+export async function listUploads(
+  db: Kysely<Database>,
+  filter: { site?: string; status?: string; kind?: string },
+  onlySite: string | null,
+  after: { receivedAt: string; id: string } | undefined,
+  limit: number,
+): Promise<UploadRow[]> {
+  let q = uploadsQuery(db)
+    .orderBy('u.received_at', 'desc')
+    .orderBy('u.id', 'desc')
+    .limit(limit + 1);
+  if (onlySite !== null) q = q.where('s.key', '=', onlySite);
+  if (filter.site !== undefined) q = q.where('s.key', '=', filter.site);
+  if (filter.status !== undefined) q = q.where('u.status', '=', filter.status);
+  if (filter.kind !== undefined) q = q.where('u.kind', '=', filter.kind);
+  if (after)
+    q = q.where(sql<boolean>`(u.received_at, u.id) < (${after.receivedAt}::timestamptz, ${after.id})`);
+  return q.execute();
+}
+
+export async function findUpload(
+  db: Kysely<Database>,
+  id: string,
+  onlySite: string | null,
+): Promise<UploadRow | undefined> {
+  let q = uploadsQuery(db).where('u.id', '=', id);
+  if (onlySite !== null) q = q.where('s.key', '=', onlySite);
+  return q.executeTakeFirst();
+}
+
+export type TeststandRow = Awaited<ReturnType<typeof listTeststands>>[number];
+
+export async function listTeststands(db: Kysely<Database>) {
+  return db
+    .selectFrom('teststands')
+    .select(['stand', 'module', 'power_code', 'status_code', 'updated_at', 'last_seen'])
+    .orderBy('stand')
+    .orderBy('module')
+    .execute();
+}
+
+export async function teststandExists(db: Kysely<Database>, stand: string): Promise<boolean> {
+  const a = await db
+    .selectFrom('teststands')
+    .select('stand')
+    .where('stand', '=', stand)
+    .limit(1)
+    .executeTakeFirst();
+  if (a) return true;
+  const b = await db
+    .selectFrom('teststand_messages')
+    .select('stand')
+    .where('stand', '=', stand)
+    .limit(1)
+    .executeTakeFirst();
+  return b !== undefined;
+}
+
+const messageColumns = [
+  'id',
+  'event_id',
+  'stand',
+  'module',
+  'direction',
+  'topic',
+  'kind',
+  'msg_type',
+  'sent_by',
+  'protocol_version',
+  'status_code',
+  'commands',
+  'parameters',
+  'data',
+  'raw',
+  'valid',
+  'errors',
+  'received_at',
+] as const;
+
+export type MessageRow = Awaited<ReturnType<typeof findMessage>> & {};
+
+/**
+ * Messages of one stand in received order, keyset (received_at, id): that order rides the
+ * (stand, received_at) index, so a stand with millions of messages pages without a sort.
+ */
+export async function listMessages(
+  db: Kysely<Database>,
+  stand: string,
+  filter: { type?: string; kind?: string; from?: number; to?: number },
+  after: { receivedAt: string; id: number } | undefined,
+  limit: number,
+) {
+  let q = db
+    .selectFrom('teststand_messages')
+    .select([...messageColumns, sql<string>`received_at::text`.as('received_at_text')])
+    .where('stand', '=', stand)
+    .orderBy('received_at')
+    .orderBy('id')
+    .limit(limit + 1);
+  if (after) q = q.where(sql<boolean>`(received_at, id) > (${after.receivedAt}::timestamptz, ${after.id})`);
+  if (filter.type !== undefined) q = q.where('msg_type', '=', filter.type);
+  if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);
+  if (filter.from !== undefined) q = q.where('received_at', '>=', new Date(filter.from));
+  if (filter.to !== undefined) q = q.where('received_at', '<', new Date(filter.to));
+  return q.execute();
+}
+
+export async function findMessage(db: Kysely<Database>, stand: string, id: number) {
+  return db
+    .selectFrom('teststand_messages')
+    .select(messageColumns)
+    .where('stand', '=', stand)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
