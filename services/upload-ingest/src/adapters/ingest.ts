@@ -1,0 +1,301 @@
+import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { NatsNames, ReadingsBatchInput } from '@ep/contracts';
+import type { Logger } from '@ep/logger';
+import { publish } from '@ep/nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Kysely } from 'kysely';
+import {
+  findUpload,
+  findUploadBySha,
+  insertUpload,
+  markPublished,
+  setParsed,
+  setStatus,
+  type UploadRow,
+} from '../db/uploads.repo.js';
+import type { Database } from '../db/schema.js';
+import { detect, emptySummary, parseLines, toBatches, type ParseSummary } from '../domain/ingest.js';
+import {
+  FORMAT_DESCRIPTIONS,
+  FORMATS,
+  IssueLog,
+  type Format,
+  type ParseIssue,
+  type UploadKind,
+} from '../domain/model.js';
+import { looksBinary } from '../domain/detect.js';
+import type { IngestMetrics } from './metrics.js';
+import type { SpooledFile } from './spool.js';
+
+export interface IngestDeps {
+  db: Kysely<Database>;
+  js: JetStreamClient;
+  names: NatsNames;
+  logger: Logger;
+  metrics: IngestMetrics;
+  samplesPerBatch: number;
+  publishConcurrency: number;
+  staleSeconds: number;
+}
+
+export interface SiteRef {
+  id: number;
+  key: string;
+  timezone: string;
+}
+
+/** The answer to an upload, and what GET /uploads/{id} shows. */
+export interface UploadReport {
+  uploadId: string;
+  format: string | null;
+  site: string;
+  filename: string | null;
+  status: string;
+  points: number;
+  samples: number;
+  samplesStored: number;
+  rejected: number;
+  errors: ParseIssue[];
+  receivedAt: string;
+  duplicate?: boolean;
+}
+
+/** Why a file was refused, with the HTTP status that says so. */
+export class UploadRefused extends Error {
+  constructor(
+    readonly statusCode: 409 | 415 | 422,
+    message: string,
+    readonly issues: ParseIssue[] = [],
+    readonly uploadId?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function toReport(row: UploadRow): UploadReport {
+  return {
+    uploadId: row.id,
+    format: row.format,
+    site: row.site,
+    filename: row.filename,
+    status: row.status,
+    points: row.points,
+    samples: row.samples,
+    samplesStored: row.samples_stored,
+    rejected: row.rejected,
+    errors: (row.errors as ParseIssue[]) ?? [],
+    receivedAt: row.received_at.toISOString(),
+  };
+}
+
+function accepted(kind: UploadKind): string {
+  return FORMATS[kind].map((f) => `${f}: ${FORMAT_DESCRIPTIONS[f]}`).join('; ');
+}
+
+const IN_PROGRESS = new Set(['received', 'parsing', 'publishing']);
+
+/**
+ * Takes one received file through the whole ingestion: de-duplication, format detection, the
+ * upload record (raw bytes kept), a first parse pass that validates and counts (so the answer
+ * and every batch know the totals), and a second pass that publishes the batches to JetStream.
+ * Both passes stream the spooled file: memory does not grow with the file.
+ */
+export async function ingestUpload(
+  deps: IngestDeps,
+  request: { kind: UploadKind; site: SiteRef; file: SpooledFile; filename: string | null; uploader: string },
+): Promise<{ report: UploadReport; created: boolean }> {
+  const { db, logger } = deps;
+  const { kind, site, file } = request;
+
+  if (looksBinary(file.head)) {
+    throw new UploadRefused(
+      415,
+      `the file is not CSV text (binary content); accepted at /upload/${kind}: ${accepted(kind)}`,
+    );
+  }
+
+  const existing = await findUploadBySha(db, site.id, kind, file.sha256);
+  let uploadId: string;
+  if (existing) {
+    const stale = Date.now() - existing.updated_at.getTime() > deps.staleSeconds * 1000;
+    if (!IN_PROGRESS.has(existing.status))
+      return { report: { ...toReport(existing), duplicate: true }, created: false };
+    if (existing.status !== 'received' && !stale) {
+      throw new UploadRefused(
+        409,
+        `the same file is being ingested right now as upload ${existing.id}; see GET /uploads/${existing.id}`,
+        [],
+        existing.id,
+      );
+    }
+    // Its process died (or NATS failed) half-way: take it over. Batches published before have
+    // the same msgIDs and the store's writes are upserts, so nothing is counted twice.
+    logger.warn({ uploadId: existing.id, status: existing.status }, 'resuming an unfinished upload');
+    uploadId = existing.id;
+  } else {
+    const detection = await detect(createReadStream(file.path), kind);
+    if (!detection.ok) {
+      if (detection.empty) throw new UploadRefused(422, 'the file holds no data (only blank lines)');
+      const why = detection.detected
+        ? `the file is a ${FORMAT_DESCRIPTIONS[detection.detected]}, which /upload/${kind} does not take (send it to /upload/${detection.detected.split('-')[0]})`
+        : 'the file format is not recognised';
+      throw new UploadRefused(422, `${why}; accepted at /upload/${kind}: ${accepted(kind)}`);
+    }
+    uploadId = `u_${randomUUID()}`;
+    const created = await insertUpload(
+      db,
+      {
+        id: uploadId,
+        kind,
+        format: detection.format,
+        filename: request.filename,
+        sha256: file.sha256,
+        size: file.size,
+        siteId: site.id,
+        uploader: request.uploader,
+        status: 'received',
+      },
+      file.path,
+    );
+    // Detection read only the first lines; let go of the rest of the stream.
+    await detection.close();
+    if (!created) {
+      // Another request stored the same file a moment ago.
+      const winner = (await findUploadBySha(db, site.id, kind, file.sha256))!;
+      return { report: { ...toReport(winner), duplicate: true }, created: false };
+    }
+  }
+
+  await setStatus(db, uploadId, 'parsing');
+  // Pass one: parse, validate and count without publishing, so that `batches` and each
+  // message's `origin.chunks` are known before the first publish.
+  const started = performance.now();
+  const issues = new IssueLog();
+  const summary = emptySummary();
+  const format = await runPass(deps, request, issues, summary);
+  const seconds = (performance.now() - started) / 1000;
+  deps.metrics.parseSeconds.inc(seconds);
+  deps.metrics.parseBytes.inc(file.size);
+  deps.metrics.parseSamples.inc(summary.samples);
+  logger.info(
+    {
+      uploadId,
+      format,
+      samples: summary.samples,
+      seconds,
+      samplesPerSecond: Math.round(summary.samples / seconds),
+    },
+    'parsed',
+  );
+
+  // A trend file without one sample, or a metadata file without one point, is refused whole.
+  const trend = format === 'siemens-trend' || format === 'alc-wide' || format === 'alc-long';
+  const nothing = trend ? summary.samples === 0 : summary.points === 0;
+  await setParsed(db, uploadId, {
+    format,
+    points: summary.points,
+    samples: summary.samples,
+    batches: summary.batches,
+    rejected: issues.count,
+    errors: issues.kept,
+    status: nothing ? 'failed' : 'publishing',
+  });
+  deps.metrics.rejected.inc({ format }, issues.count);
+  if (nothing) {
+    throw new UploadRefused(
+      422,
+      `no usable point or sample in the ${FORMAT_DESCRIPTIONS[format]}; see the listed problems`,
+      issues.kept,
+      uploadId,
+    );
+  }
+
+  try {
+    await publishPass(deps, request, uploadId, format, summary);
+  } catch (err) {
+    // Leave it re-postable at once: 'received' means "stored, not yet ingested".
+    await setStatus(db, uploadId, 'received').catch(() => undefined);
+    throw err;
+  }
+  await markPublished(db, uploadId);
+  deps.metrics.samples.inc({ format }, summary.samples);
+  const row = (await findUpload(db, uploadId))!;
+  return { report: toReport(row), created: true };
+}
+
+async function runPass(
+  deps: IngestDeps,
+  request: { kind: UploadKind; site: SiteRef; file: SpooledFile },
+  issues: IssueLog,
+  summary: ParseSummary,
+): Promise<Format> {
+  const detection = await detect(
+    createReadStream(request.file.path, { highWaterMark: 256 * 1024 }),
+    request.kind,
+  );
+  if (!detection.ok) throw new Error('format detection changed between passes');
+  const events = parseLines(detection.format, detection.lines, { timeZone: request.site.timezone, issues });
+  for await (const batch of toBatches(events, { maxSamples: deps.samplesPerBatch }, summary)) void batch;
+  return detection.format;
+}
+
+async function publishPass(
+  deps: IngestDeps,
+  request: { kind: UploadKind; site: SiteRef; file: SpooledFile; filename: string | null },
+  uploadId: string,
+  format: Format,
+  first: ParseSummary,
+): Promise<void> {
+  const { kind, site, file } = request;
+  const subject = deps.names.subjects.readings(kind, site.key);
+  const detection = await detect(createReadStream(file.path, { highWaterMark: 256 * 1024 }), kind);
+  if (!detection.ok || detection.format !== format)
+    throw new Error('format detection changed between passes');
+  const summary = emptySummary();
+  const events = parseLines(format, detection.lines, { timeZone: site.timezone, issues: new IssueLog(0) });
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  let chunk = 0;
+  const producedAt = new Date().toISOString();
+  for await (const body of toBatches(
+    events,
+    { maxSamples: deps.samplesPerBatch, finalPoints: first.finalPoints },
+    summary,
+  )) {
+    const batchId = `${kind}:${file.sha256}:${chunk}`;
+    const message: ReadingsBatchInput = {
+      v: 1,
+      batchId,
+      source: kind,
+      site: site.key,
+      producedAt,
+      origin: {
+        uploadId,
+        ...(request.filename ? { file: request.filename } : {}),
+        chunk,
+        chunks: first.batches,
+      },
+      points: body.points,
+    };
+    chunk += 1;
+    // A rejection is caught here at once: an unobserved one would be an unhandled rejection.
+    const p: Promise<void> = publish(deps.js, subject, message, { msgID: batchId }).then(
+      () => {
+        inflight.delete(p);
+      },
+      (err: unknown) => {
+        inflight.delete(p);
+        failure ??= err;
+      },
+    );
+    inflight.add(p);
+    if (inflight.size >= deps.publishConcurrency) await Promise.race(inflight);
+    if (failure) break;
+  }
+  await Promise.all(inflight);
+  if (failure) throw failure;
+  if (chunk !== first.batches)
+    throw new Error(`second pass made ${chunk} batches, the first ${first.batches}`);
+}

@@ -1,0 +1,207 @@
+import { createReadStream } from 'node:fs';
+import type { StoredApiKey } from '@ep/auth';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { ParseIssue } from '../domain/model.js';
+import type { Database } from './schema.js';
+
+export type UploadRow = Omit<Selectable<Database['uploads']>, 'raw'> & { site: string };
+
+/** Columns of an upload without its raw bytes (which can be 100 MB). */
+const UPLOAD_COLUMNS = [
+  'u.id',
+  'u.kind',
+  'u.format',
+  'u.filename',
+  'u.sha256',
+  'u.size',
+  'u.site_id',
+  'u.uploader',
+  'u.received_at',
+  'u.updated_at',
+  'u.status',
+  'u.points',
+  'u.samples',
+  'u.samples_stored',
+  'u.batches',
+  'u.batches_stored',
+  'u.rejected',
+  'u.errors',
+  's.key as site',
+] as const;
+
+/** Looks a key up by its public prefix, with the key of the site it is bound to. */
+export async function findApiKey(db: Kysely<Database>, prefix: string): Promise<StoredApiKey | undefined> {
+  const row = await db
+    .selectFrom('api_keys as k')
+    .leftJoin('sites as s', 's.id', 'k.site_id')
+    .select(['k.id', 'k.name', 'k.hash', 'k.scopes', 'k.revoked_at', 's.key as site'])
+    .where('k.prefix', '=', prefix)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    name: row.name,
+    hash: row.hash,
+    scopes: row.scopes,
+    site: row.site ?? null,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export async function findSite(db: Kysely<Database>, key: string) {
+  return db.selectFrom('sites').select(['id', 'key', 'timezone']).where('key', '=', key).executeTakeFirst();
+}
+
+export async function findUpload(db: Kysely<Database>, id: string): Promise<UploadRow | undefined> {
+  return db
+    .selectFrom('uploads as u')
+    .innerJoin('sites as s', 's.id', 'u.site_id')
+    .select(UPLOAD_COLUMNS)
+    .where('u.id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function findUploadBySha(
+  db: Kysely<Database>,
+  siteId: number,
+  kind: string,
+  sha256: string,
+): Promise<UploadRow | undefined> {
+  return db
+    .selectFrom('uploads as u')
+    .innerJoin('sites as s', 's.id', 'u.site_id')
+    .select(UPLOAD_COLUMNS)
+    .where('u.site_id', '=', siteId)
+    .where('u.kind', '=', kind)
+    .where('u.sha256', '=', sha256)
+    .executeTakeFirst();
+}
+
+/** Newest first; `before` is the received_at/id of the last row of the previous page. */
+export async function listUploads(
+  db: Kysely<Database>,
+  options: { limit: number; site?: string; before?: { receivedAt: Date; id: string } },
+): Promise<UploadRow[]> {
+  let q = db.selectFrom('uploads as u').innerJoin('sites as s', 's.id', 'u.site_id').select(UPLOAD_COLUMNS);
+  if (options.site) q = q.where('s.key', '=', options.site);
+  if (options.before) {
+    const { receivedAt, id } = options.before;
+    q = q.where((eb) =>
+      eb.or([
+        // The cursor carries milliseconds; PostgreSQL keeps microseconds.
+        eb(sql<Date>`date_trunc('milliseconds', u.received_at)`, '<', receivedAt),
+        eb.and([
+          eb(sql<Date>`date_trunc('milliseconds', u.received_at)`, '=', receivedAt),
+          eb('u.id', '<', id),
+        ]),
+      ]),
+    );
+  }
+  return q
+    .orderBy(sql`date_trunc('milliseconds', u.received_at)`, 'desc')
+    .orderBy('u.id', 'desc')
+    .limit(options.limit)
+    .execute();
+}
+
+export interface NewUpload {
+  id: string;
+  kind: string;
+  format: string | null;
+  filename: string | null;
+  sha256: string;
+  size: number;
+  siteId: number;
+  uploader: string;
+  status: string;
+}
+
+// The raw file goes in by slices appended in one transaction: one 100 MB parameter would be
+// copied into pg's write buffer whole, doubling the service's memory for the length of the insert.
+const RAW_SLICE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Inserts the upload with its raw bytes read from `path`, atomically: the row is visible only
+ * with the whole file. Returns false when the same file (site, kind, sha256) is already there.
+ */
+export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('uploads')
+      .values({
+        id: upload.id,
+        kind: upload.kind,
+        format: upload.format,
+        filename: upload.filename,
+        sha256: upload.sha256,
+        size: upload.size,
+        site_id: upload.siteId,
+        uploader: upload.uploader,
+        status: upload.status,
+        raw: Buffer.alloc(0),
+      })
+      .onConflict((oc) => oc.columns(['site_id', 'kind', 'sha256']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return false;
+    for await (const slice of createReadStream(path, { highWaterMark: RAW_SLICE_BYTES })) {
+      await sql`UPDATE uploads SET raw = raw || ${slice as Buffer} WHERE id = ${upload.id}`.execute(trx);
+    }
+    return true;
+  });
+}
+
+export async function setStatus(db: Kysely<Database>, id: string, status: string): Promise<void> {
+  await db
+    .updateTable('uploads')
+    .set({ status, updated_at: sql<string>`now()` as never })
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface ParsedCounts {
+  format: string | null;
+  points: number;
+  samples: number;
+  batches: number;
+  rejected: number;
+  errors: ParseIssue[];
+  status: 'publishing' | 'failed';
+}
+
+export async function setParsed(db: Kysely<Database>, id: string, counts: ParsedCounts): Promise<void> {
+  await db
+    .updateTable('uploads')
+    .set({
+      format: counts.format,
+      points: counts.points,
+      samples: counts.samples,
+      batches: counts.batches,
+      rejected: counts.rejected,
+      errors: JSON.stringify(counts.errors),
+      status: counts.status,
+      updated_at: sql<string>`now()` as never,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Marks every batch published. The store flips 'published' to 'stored' when the last batch
+ * lands; if the store got there first (all batches stored while we still said 'publishing'),
+ * this update does it instead — the row lock orders the two updates.
+ */
+export async function markPublished(db: Kysely<Database>, id: string): Promise<void> {
+  await sql`UPDATE uploads SET status = CASE WHEN batches_stored >= batches THEN 'stored' ELSE 'published' END,
+              updated_at = now()
+            WHERE id = ${id} AND status = 'publishing'`.execute(db);
+}
+
+/** Counts by format and status, for the metrics scrape. */
+export async function countUploads(db: Kysely<Database>) {
+  return db
+    .selectFrom('uploads')
+    .select(['format', 'status', sql<number>`count(*)::int`.as('n')])
+    .groupBy(['format', 'status'])
+    .execute();
+}

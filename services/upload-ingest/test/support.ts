@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { generateApiKey } from '@ep/auth';
+import { natsNames } from '@ep/contracts';
+import { createDb, migrate } from '@ep/db';
+import { silentLogger } from '@ep/logger';
+import { migrations, startMeasurementStore } from '@ep/measurement-store';
+import { createTestDatabase, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats } from '@ep/nats';
+import type { sql } from 'kysely';
+import { type Kysely } from 'kysely';
+import type { Database } from '../src/db/schema.js';
+import { buildService } from '../src/service.js';
+
+export const fixturePath = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+export const fixture = (name: string) => readFileSync(fixturePath(name));
+
+/** One test file's world: its own database, NATS prefix, a real store and a listening upload-ingest. */
+export async function uploadTestEnv(label: string, options: { maxBytes: number }) {
+  const logger = silentLogger();
+  const testDb: TestDatabase = await createTestDatabase(label);
+  const db = createDb<Database>({ url: testDb.url, max: 3 });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await migrate(db as Kysely<any>, migrations);
+  const prefix = uniquePrefix(label);
+  const { natsUrl } = infraUrls();
+  const store = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });
+  const service = await buildService({
+    databaseUrl: testDb.url,
+    natsUrl,
+    prefix,
+    logger,
+    maxBytes: options.maxBytes,
+    samplesPerBatch: 1000,
+    publishConcurrency: 8,
+    staleSeconds: 300,
+  });
+  await service.app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+
+  async function addKey(name: string, scopes: string[], site?: string): Promise<string> {
+    const key = generateApiKey();
+    const siteId = site
+      ? (await db.selectFrom('sites').select('id').where('key', '=', site).executeTakeFirstOrThrow()).id
+      : null;
+    await db
+      .insertInto('api_keys')
+      .values({ name, prefix: key.prefix, hash: key.hash, scopes, site_id: siteId })
+      .execute();
+    return key.secret;
+  }
+
+  return {
+    db,
+    base,
+    prefix,
+    addKey,
+    async addSite(key: string, timezone: string) {
+      await db.insertInto('sites').values({ key, name: key, timezone }).execute();
+    },
+    async waitStored(uploadId: string, key: string) {
+      return waitFor(
+        async () => {
+          const res = await fetch(`${base}/uploads/${uploadId}`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          const body = (await res.json()) as { status: string };
+          return body.status === 'stored' ? body : undefined;
+        },
+        { what: `upload ${uploadId} stored`, timeoutMs: 30_000 },
+      );
+    },
+    async count(query: ReturnType<typeof sql>) {
+      const { rows } = await query.execute(db);
+      return Number((rows[0] as { n: number }).n);
+    },
+    async close() {
+      await service.app.close();
+      for (const r of [...service.resources].reverse()) await r.stop();
+      await store.stop();
+      await db.destroy();
+      await testDb.drop();
+      // The streams of this prefix go too, so repeated runs do not fill the NATS server.
+      const nc = await connectNats({ url: natsUrl, name: 'upload-ingest-test-cleanup', logger });
+      const jsm = await jetstreamManager(nc);
+      const names = natsNames(prefix);
+      for (const s of Object.values(names.streams)) await jsm.streams.delete(s).catch(() => undefined);
+      await nc.close();
+    },
+  };
+}
+
+/** A multipart body as the legacy Windows script sends it: one field `file`. */
+export function multipart(content: Buffer | string, filename: string, field = 'file'): FormData {
+  const form = new FormData();
+  form.append(field, new Blob([content]), filename);
+  return form;
+}

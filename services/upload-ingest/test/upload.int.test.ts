@@ -1,0 +1,380 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { sql } from 'kysely';
+import { fixture, multipart, uploadTestEnv } from './support.js';
+
+// HTTP → NATS → measurement-store (in process) → PostgreSQL, all real. Expected values are read
+// off the fixture files by hand; America/Chicago is UTC-6 in December, UTC-5 in August.
+
+type Env = Awaited<ReturnType<typeof uploadTestEnv>>;
+let env: Env;
+let key: string; // upload:siemens, upload:alc, read
+let readKey: string;
+let otherSiteKey: string; // bound to another site
+
+const MAX_BYTES = 400_000;
+// The integration project's testTimeout is not applied when jest runs one project; whole-path tests need more than 5 s.
+jest.setTimeout(60_000);
+
+beforeAll(async () => {
+  env = await uploadTestEnv('upload', { maxBytes: MAX_BYTES });
+  await env.addSite('carleton', 'America/Chicago');
+  await env.addSite('olaf', 'America/Chicago');
+  key = await env.addKey('scheduler', ['upload:siemens', 'upload:alc', 'read']);
+  readKey = await env.addKey('dashboard', ['read']);
+  otherSiteKey = await env.addKey('olaf-script', ['upload:siemens', 'read'], 'olaf');
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+interface Report {
+  uploadId: string;
+  format: string;
+  site: string;
+  status: string;
+  points: number;
+  samples: number;
+  rejected: number;
+  errors: { line: number; column: number | null; reason: string }[];
+  duplicate?: boolean;
+}
+
+async function post(
+  path: string,
+  body: FormData | string | Buffer | undefined,
+  init: { key?: string | null; type?: string } = {},
+) {
+  const headers: Record<string, string> = {};
+  const k = init.key === undefined ? key : init.key;
+  if (k) headers.authorization = `Bearer ${k}`;
+  if (init.type) headers['content-type'] = init.type;
+  const res = await fetch(`${env.base}${path}`, { method: 'POST', headers, body });
+  return {
+    status: res.status,
+    body: (await res.json()) as Report & { message: string; details?: { line?: number; message: string }[] },
+  };
+}
+
+const measurement = (name: string, ts: string) =>
+  sql<{ value: number | null; quality: number }>`
+    SELECT m.value, m.quality FROM measurements m JOIN points p ON p.id = m.point_id
+    WHERE p.name = ${name} AND m.ts = ${ts}::timestamptz`;
+
+async function value(name: string, ts: string) {
+  const { rows } = await measurement(name, ts).execute(env.db);
+  return rows;
+}
+
+describe('uploads through the whole path', () => {
+  let firstId: string;
+
+  it('ingests the CR-only, BOM, unquoted report sent as multipart, as the legacy script does', async () => {
+    const res = await post(
+      '/upload/siemens?site=carleton',
+      multipart(fixture('evans-trend-report-cr-bom.csv'), 'evans.csv'),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      format: 'siemens-trend',
+      site: 'carleton',
+      points: 7,
+      samples: 35,
+      rejected: 0,
+      errors: [],
+    });
+    firstId = res.body.uploadId;
+    await env.waitStored(firstId, key);
+    expect(await value('CMC.328.RT', '2017-12-27T06:00:00Z')).toEqual([{ value: 25, quality: 0 }]);
+    expect(await value('EV.RM107.SP', '2018-01-01T07:30:00Z')).toEqual([{ value: 18.57, quality: 0 }]);
+    expect(await value('EV.RM102.V', '2018-01-02T09:30:00Z')).toEqual([{ value: null, quality: 3 }]);
+    expect(await value('CMC.328.SP', '2017-12-27T06:15:00Z')).toEqual([{ value: 1, quality: 0 }]);
+    const { rows } = await sql<{
+      node: string;
+      device: string;
+      parameter: string;
+      kind: string;
+      states: unknown;
+    }>`
+      SELECT node, device, parameter, kind, states FROM points WHERE name = 'CMC.328.SP'`.execute(env.db);
+    expect(rows).toEqual([
+      { node: 'CMC', device: '328', parameter: 'SP', kind: 'state', states: { '1': 'ON' } },
+    ]);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM measurements`)).toBe(35);
+    const raw = await sql<{ raw: Buffer }>`SELECT raw FROM uploads WHERE id = ${firstId}`.execute(env.db);
+    expect(raw.rows[0]!.raw.equals(fixture('evans-trend-report-cr-bom.csv'))).toBe(true);
+  });
+
+  it('answers the same file again with the first upload and stores nothing new', async () => {
+    const res = await post(
+      '/upload/siemens?site=carleton',
+      multipart(fixture('evans-trend-report-cr-bom.csv'), 'evans.csv'),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ uploadId: firstId, duplicate: true, status: 'stored', samples: 35 });
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM uploads`)).toBe(1);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM batches`)).toBe(1);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM measurements`)).toBe(35);
+  });
+
+  it('takes a corrected file of the same name as a new upload whose values replace the old', async () => {
+    const corrected = fixture('evans-trend-report-cr-bom.csv')
+      .toString('utf8')
+      .replace('12/27/2017,0:00:00,25,', '12/27/2017,0:00:00,26.5,');
+    const res = await post('/upload/siemens?site=carleton', multipart(corrected, 'evans.csv'));
+    expect(res.status).toBe(202);
+    expect(res.body.uploadId).not.toBe(firstId);
+    await env.waitStored(res.body.uploadId, key);
+    expect(await value('CMC.328.RT', '2017-12-27T06:00:00Z')).toEqual([{ value: 26.5, quality: 0 }]);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM measurements`)).toBe(35);
+  });
+
+  it('ingests the quoted CRLF report with Error: points, as a raw text/csv body', async () => {
+    const res = await post(
+      '/upload/siemens?site=carleton&filename=reccntr.csv',
+      fixture('reccntr-audit-trend-report.head300.csv'),
+      {
+        type: 'text/csv',
+      },
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ points: 57, samples: 57 * 235, rejected: 2 });
+    expect(res.body.errors.map((e) => [e.line, e.column])).toEqual([
+      [26, 4],
+      [60, 4],
+    ]);
+    expect(res.body.errors[0]!.reason).toContain('RECCNTR.AH3.MAD');
+    const stored = (await env.waitStored(res.body.uploadId, key)) as unknown as {
+      progress: { samplesStored: number; fraction: number };
+    };
+    expect(stored.progress).toMatchObject({ samplesStored: 13395, fraction: 1 });
+    expect(await value('RECCNTR.CHW.GPM', '2017-08-18T05:00:00Z')).toEqual([{ value: -0.37, quality: 0 }]);
+    expect(await value('RECCNTR.AH3.SVF', '2017-08-18T05:00:00Z')).toEqual([{ value: null, quality: 3 }]);
+    expect(await value('RECCNTR.AH1.CCV', '2017-08-20T15:30:00Z')).toEqual([{ value: 0, quality: 0 }]);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM points WHERE name = 'RECCNTR.AH3.MAD'`)).toBe(
+      0,
+    );
+  });
+
+  it('ingests the 162-point report with a state column and one-segment names', async () => {
+    const res = await post(
+      '/upload/siemens?site=carleton',
+      multipart(fixture('evans-room-temp-and-valve.head300.csv'), 'evans-room.csv'),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ points: 162, samples: 162 * 132, rejected: 0 });
+    await env.waitStored(res.body.uploadId, key);
+    expect(await value('OATEMP', '2017-12-27T14:45:00Z')).toEqual([{ value: -4.92, quality: 0 }]);
+    expect(await value('BIGOAT', '2017-12-26T06:00:00Z')).toEqual([{ value: null, quality: 3 }]);
+    const { rows } = await sql`SELECT node, device, parameter FROM points WHERE name = 'BIGOAT'`.execute(
+      env.db,
+    );
+    expect(rows).toEqual([{ node: 'BIGOAT', device: '', parameter: 'BIGOAT' }]);
+  });
+
+  it('sets units, descriptors and state labels from a point definition report', async () => {
+    const res = await post(
+      '/upload/siemens?site=carleton',
+      multipart(fixture('point-definition-report.csv'), 'points.csv'),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      format: 'siemens-point-definition',
+      points: 59,
+      samples: 0,
+      rejected: 0,
+    });
+    await env.waitStored(res.body.uploadId, key);
+    const { rows } = await sql<{
+      name: string;
+      unit: string | null;
+      description: string | null;
+      states: unknown;
+    }>`
+      SELECT name, unit, description, states FROM points WHERE name IN ('TEMPRY', 'TEST_CT') ORDER BY name`.execute(
+      env.db,
+    );
+    expect(rows).toEqual([
+      { name: 'TEMPRY', unit: 'DEG F', description: 'THIS IS TEMP', states: null },
+      { name: 'TEST_CT', unit: null, description: null, states: { '0': 'OFF', '1': 'ON' } },
+    ]);
+  });
+
+  it('reads the WebCTRL point list at /upload/alc and lists the repeated rows', async () => {
+    const res = await post(
+      '/upload/alc?site=carleton',
+      multipart(fixture('point-list-export.csv'), 'points.csv'),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ format: 'alc-point-list', points: 52, samples: 0, rejected: 5 });
+    await env.waitStored(res.body.uploadId, key);
+    const { rows } =
+      await sql`SELECT node, device, parameter, meta FROM points WHERE source = 'alc' AND parameter = 'FACX-UH1.RMT'`.execute(
+        env.db,
+      );
+    expect(rows).toEqual([
+      {
+        node: 'Carleton College/Faculty Club & Annex/Facility Summary',
+        device: 'FACX-UH1',
+        parameter: 'FACX-UH1.RMT',
+        meta: { Type: 'BAI', 'Offset / Polarity': '0', 'Exp:Num': '0:6', 'I/O Type': 'Thermistor' },
+      },
+    ]);
+  });
+
+  it('keeps every complete row of a truncated file and lists the cut one', async () => {
+    const whole = fixture('reccntr-audit-trend-report.head300.csv');
+    const cut = whole.subarray(0, whole.length - 100); // inside the last row
+    const res = await post('/upload/siemens?site=olaf', cut, { type: 'text/csv', key });
+    expect(res.status).toBe(202);
+    expect(res.body.samples).toBe(57 * 234);
+    expect(res.body.errors.at(-1)).toMatchObject({ line: 300, reason: expect.stringContaining('cut off') });
+  });
+
+  it('lists uploads newest first, a page at a time', async () => {
+    const headers = { authorization: `Bearer ${readKey}` };
+    const page1 = (await (await fetch(`${env.base}/uploads?limit=2`, { headers })).json()) as {
+      items: Report[];
+      next: string;
+    };
+    expect(page1.items.map((u) => u.format)).toEqual(['siemens-trend', 'alc-point-list']);
+    const page2 = (await (
+      await fetch(`${env.base}/uploads?limit=50&cursor=${page1.next}`, { headers })
+    ).json()) as { items: Report[] };
+    expect(page2.items).toHaveLength(5);
+    expect(page2.items.at(-1)!.uploadId).toBe(firstId);
+  });
+});
+
+describe('bad input: each answer names the problem', () => {
+  it('401 without a key or with an unknown one, 403 without the scope or for another site', async () => {
+    const body = () => multipart(fixture('evans-trend-report-cr-bom.csv'), 'x.csv');
+    const none = await post('/upload/siemens?site=carleton', body(), { key: null });
+    expect([none.status, none.body.message]).toEqual([
+      401,
+      expect.stringContaining('missing Authorization header'),
+    ]);
+    const wrong = await post('/upload/siemens?site=carleton', body(), {
+      key: 'ep_aaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+    });
+    expect([wrong.status, wrong.body.message]).toEqual([401, 'unknown API key']);
+    const reader = await post('/upload/siemens?site=carleton', body(), { key: readKey });
+    expect([reader.status, reader.body.message]).toEqual([
+      403,
+      'API key "dashboard" lacks scope upload:siemens',
+    ]);
+    const bound = await post('/upload/siemens?site=carleton', body(), { key: otherSiteKey });
+    expect([bound.status, bound.body.message]).toEqual([
+      403,
+      'API key "olaf-script" is bound to site olaf, not carleton',
+    ]);
+  });
+
+  it("400 without a site, 404 for an unknown one saying how to add it; a bound key's site is the default", async () => {
+    const missing = await post('/upload/siemens', multipart('x', 'x.csv'));
+    expect([missing.status, missing.body.message]).toEqual([400, expect.stringContaining('?site=')]);
+    const unknown = await post('/upload/siemens?site=nowhere', multipart('x', 'x.csv'));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toContain('pnpm ep sites add nowhere --tz');
+    const bound = await post(
+      '/upload/siemens',
+      multipart(fixture('evans-trend-report-cr-bom.csv'), 'x.csv'),
+      { key: otherSiteKey },
+    );
+    expect([bound.status, bound.body.site]).toEqual([202, 'olaf']);
+  });
+
+  it('400 for an empty body, an empty file or a form without a file', async () => {
+    const raw = await post('/upload/siemens?site=carleton', '', { type: 'text/csv' });
+    expect([raw.status, raw.body.message]).toEqual([400, expect.stringMatching(/empty/)]);
+    const noBody = await post('/upload/siemens?site=carleton', undefined);
+    expect([noBody.status, noBody.body.message]).toEqual([400, expect.stringMatching(/empty body/)]);
+    const emptyFile = await post('/upload/siemens?site=carleton', multipart('', 'x.csv'));
+    expect([emptyFile.status, emptyFile.body.message]).toEqual([400, 'the file is empty (0 bytes)']);
+    const form = new FormData();
+    form.append('note', 'no file here');
+    const noFile = await post('/upload/siemens?site=carleton', form);
+    expect([noFile.status, noFile.body.message]).toEqual([400, expect.stringContaining('field "file"')]);
+  });
+
+  it('415 for binary garbage, 422 for an unknown or misplaced format, both naming what is accepted', async () => {
+    const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
+    const bin = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
+    expect(bin.status).toBe(415);
+    expect(bin.body.message).toMatch(/not CSV text.*siemens-trend.*siemens-point-definition/);
+    const unknown = await post('/upload/alc?site=carleton', 'name,age\nbob,3\n', { type: 'text/csv' });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.message).toMatch(/not recognised.*alc-wide.*alc-long.*alc-point-list/);
+    const misplaced = await post(
+      '/upload/siemens?site=carleton',
+      multipart(fixture('point-list-export.csv'), 'x.csv'),
+    );
+    expect(misplaced.status).toBe(422);
+    expect(misplaced.body.message).toContain('send it to /upload/alc');
+  });
+
+  it('422 with every bad line listed when nothing in a recognised file is usable', async () => {
+    const text =
+      'Point_1:,A.B.C,,15 minutes\r\n<>Date,Time,Point_1\r\n13/45/2017,0:00:00,1\r\n3/1/2018,0:00:00,??\r\n';
+    const res = await post('/upload/siemens?site=carleton', text, { type: 'text/csv' });
+    expect(res.status).toBe(422);
+    expect(res.body.details).toEqual([
+      { line: 3, field: 'column 1', message: 'date "13/45/2017" does not exist; row skipped' },
+      { line: 4, field: 'column 3', message: expect.stringContaining('"??" is not a number') },
+    ]);
+  });
+});
+
+describe('operations', () => {
+  it('serves /healthz, /readyz, /metrics and the OpenAPI document', async () => {
+    expect((await fetch(`${env.base}/healthz`)).status).toBe(200);
+    const ready = (await (await fetch(`${env.base}/readyz`)).json()) as {
+      checks: { name: string; ok: boolean }[];
+    };
+    expect(ready.checks).toEqual([
+      { name: 'postgres', ok: true },
+      { name: 'nats', ok: true },
+    ]);
+    const metrics = await (await fetch(`${env.base}/metrics`)).text();
+    expect(metrics).toMatch(/upload_ingest_uploads\{format="siemens-trend",status="stored"\} [1-9]/);
+    expect(metrics).toMatch(/upload_ingest_samples_total\{format="siemens-trend"\} [1-9]/);
+    expect(metrics).toContain('upload_ingest_parse_seconds_total');
+    const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(docs.paths)).toEqual(
+      expect.arrayContaining(['/upload/siemens', '/upload/alc', '/uploads/{id}', '/uploads']),
+    );
+  });
+});
+
+describe('too large', () => {
+  it('413 past the limit, whether announced by Content-Length or streamed without one', async () => {
+    const big = Buffer.alloc(MAX_BYTES + 100_000, 'a');
+    const announced = await post('/upload/siemens?site=carleton', big, { type: 'text/csv' });
+    expect([announced.status, announced.body.message]).toEqual([
+      413,
+      expect.stringContaining('over the limit of 400000 bytes'),
+    ]);
+    const multi = await post(
+      '/upload/siemens?site=carleton',
+      multipart(Buffer.alloc(MAX_BYTES + 10, 'a'), 'big.csv'),
+    );
+    expect(multi.status).toBe(413);
+    const chunks = Array.from({ length: 10 }, () => Buffer.alloc(50_000, 'b'));
+    const stream = new ReadableStream({
+      pull(controller) {
+        const c = chunks.shift();
+        if (c) controller.enqueue(c);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${env.base}/upload/siemens?site=carleton`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    // The refused request's socket is closed, so the next request gets a clean connection.
+    expect((await fetch(`${env.base}/healthz`)).status).toBe(200);
+  });
+});
