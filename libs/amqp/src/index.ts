@@ -7,7 +7,6 @@ export {
   type ReturnedMessage,
 } from './publisher.js';
 export { AmqpPublishError, type AmqpPublishFailure } from './errors.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
 export {
   bindQueue,
   consumeQueue,

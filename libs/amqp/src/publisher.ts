@@ -1,7 +1,7 @@
 import type { Logger } from '@ep/logger';
 import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
 import type { Registry } from 'prom-client';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '@ep/lifecycle';
 import { AmqpPublishError } from './errors.js';
 import { createPublisherMetrics } from './metrics.js';
 

@@ -1,2 +1,3 @@
 export * from './keys.js';
 export * from './guard.js';
+export * from './lookup.js';

@@ -1,3 +1,4 @@
+export { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import type { Logger } from '@ep/logger';
 
 /** Anything that holds a resource: a connection, a server, a consume loop. */

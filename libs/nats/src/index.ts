@@ -16,4 +16,3 @@ export type { TerminateReason } from './metrics.js';
 export { PermanentError } from './errors.js';
 export { consumerLag } from './lag.js';
 export { headersToRecord, recordToHeaders } from './headers.js';
-export { backoffDelay } from './backoff.js';

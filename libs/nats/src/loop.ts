@@ -1,7 +1,7 @@
 import type { Resource } from '@ep/lifecycle';
 import type { Logger } from '@ep/logger';
 import type { ConsumerInfo, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { backoffDelay, sleep, type BackoffOptions } from '@ep/lifecycle';
 
 /** A consume loop, started and stopped by the service's lifecycle. */
 export interface ConsumerLoop extends Resource {

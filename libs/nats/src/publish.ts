@@ -1,6 +1,6 @@
 import { JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { RequestError, TimeoutError } from '@nats-io/nats-core';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { backoffDelay, sleep, type BackoffOptions } from '@ep/lifecycle';
 import { recordToHeaders } from './headers.js';
 
 export interface PublishOptions {

@@ -1,3 +1,4 @@
+import { findApiKeyByPrefix } from '@ep/auth';
 import { natsNames } from '@ep/contracts';
 import { createDb, pingDb } from '@ep/db';
 import { createHttpServer, type HttpServer } from '@ep/http';
@@ -9,7 +10,7 @@ import { Registry } from 'prom-client';
 import { uploadIngestApp } from './app.js';
 import { createIngestMetrics } from './adapters/metrics.js';
 import type { Database } from './db/schema.js';
-import { countUploads, findApiKey } from './db/uploads.repo.js';
+import { countUploads } from './db/uploads.repo.js';
 
 export interface ServiceOptions {
   databaseUrl: string;
@@ -66,7 +67,7 @@ export async function buildService(
   });
   await app.register(uploadIngestApp, {
     db,
-    findKey: (prefix) => findApiKey(db, prefix),
+    findKey: (prefix) => findApiKeyByPrefix(db, prefix),
     maxBytes: options.maxBytes,
     tmpDir: options.tmpDir,
     ingest: {

@@ -1,7 +1,7 @@
-import { requireScope, type Scope } from '@ep/auth';
+import { findApiKeyByPrefix, requireScope, type Scope } from '@ep/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { findKeyByPrefix, touchKey } from '../db/keys.js';
+import { touchKey } from '../db/keys.js';
 import type { Database } from '../db/schema.js';
 
 const TOUCH_EVERY_MS = 60_000;
@@ -13,7 +13,7 @@ const touched = new Map<number, number>();
  * in the background, at most once a minute per key; a failed update is logged, never fatal.
  */
 export function authenticate(db: Kysely<Database>, scope: Scope) {
-  const check = requireScope((prefix) => findKeyByPrefix(db, prefix), scope);
+  const check = requireScope((prefix) => findApiKeyByPrefix(db, prefix), scope);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await check(request, reply);
     const keyId = request.principal!.keyId;

@@ -1,28 +1,5 @@
-import type { StoredApiKey } from '@ep/auth';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-
-/** The key with this public prefix, with the key of the site it is bound to; for @ep/auth. */
-export async function findKeyByPrefix(
-  db: Kysely<Database>,
-  prefix: string,
-): Promise<StoredApiKey | undefined> {
-  const row = await db
-    .selectFrom('api_keys as k')
-    .leftJoin('sites as s', 's.id', 'k.site_id')
-    .select(['k.id', 'k.name', 'k.hash', 'k.scopes', 's.key as site', 'k.revoked_at'])
-    .where('k.prefix', '=', prefix)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    name: row.name,
-    hash: row.hash,
-    scopes: row.scopes,
-    site: row.site,
-    revokedAt: row.revoked_at,
-  };
-}
 
 /**
  * Records that a key was used, at most once a minute per key (the WHERE skips the write

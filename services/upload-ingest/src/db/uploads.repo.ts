@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import type { StoredApiKey } from '@ep/auth';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ParseIssue } from '../domain/model.js';
 import type { Database } from './schema.js';
@@ -28,25 +27,6 @@ const UPLOAD_COLUMNS = [
   'u.errors',
   's.key as site',
 ] as const;
-
-/** Looks a key up by its public prefix, with the key of the site it is bound to. */
-export async function findApiKey(db: Kysely<Database>, prefix: string): Promise<StoredApiKey | undefined> {
-  const row = await db
-    .selectFrom('api_keys as k')
-    .leftJoin('sites as s', 's.id', 'k.site_id')
-    .select(['k.id', 'k.name', 'k.hash', 'k.scopes', 'k.revoked_at', 's.key as site'])
-    .where('k.prefix', '=', prefix)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    name: row.name,
-    hash: row.hash,
-    scopes: row.scopes,
-    site: row.site ?? null,
-    revokedAt: row.revoked_at,
-  };
-}
 
 export async function findSite(db: Kysely<Database>, key: string) {
   return db.selectFrom('sites').select(['id', 'key', 'timezone']).where('key', '=', key).executeTakeFirst();

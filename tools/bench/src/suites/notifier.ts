@@ -173,6 +173,15 @@ function startNotifier(prefix: string, exchange: string, port: number): ChildPro
   });
 }
 
+/** Rejects when the child exits on its own, so a crashed notifier ends the run instead of hanging it. */
+function exitedEarly(child: ChildProcess): Promise<never> {
+  return new Promise((_, reject) => {
+    child.once('exit', (code, signal) =>
+      reject(new Error(`notifier exited (${signal ?? `code ${code}`}) during the run`)),
+    );
+  });
+}
+
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -241,7 +250,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         );
       }
       notifier = startNotifier(prefix, exchange, await freePort());
-      throughs.push(await counter.rate(count, skip));
+      throughs.push(await Promise.race([counter.rate(count, skip), exitedEarly(notifier)]));
       await stopProcess(notifier);
       ctx.log(
         `round ${round}: raw amqplib ${raws.at(-1)!.toFixed(0)} msg/s, notifier ${throughs.at(-1)!.toFixed(0)} events/s`,
