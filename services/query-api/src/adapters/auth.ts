@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { touchKey } from '../db/keys.js';
 import type { Database } from '../db/schema.js';
+import { notFound } from '../domain/errors.js';
 
 const TOUCH_EVERY_MS = 60_000;
 const touched = new Map<number, number>();
@@ -31,4 +32,14 @@ export function authenticate(db: Kysely<Database>, scope: Scope) {
 /** The site a key is bound to, or null for a key that sees every site. */
 export function onlySite(request: FastifyRequest): string | null {
   return request.principal?.site ?? null;
+}
+
+/**
+ * The site a list request is confined to (the key's bound site, or null for any), refusing a
+ * `site` filter that names another site with the same 404 an unknown site gets.
+ */
+export function boundSiteFilter(request: FastifyRequest, site: string | undefined): string | null {
+  const bound = onlySite(request);
+  if (site !== undefined && bound !== null && site !== bound) throw notFound(`site ${site}`);
+  return bound;
 }

@@ -29,10 +29,7 @@ export function legacyRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           produces: ['text/csv'],
           response: {
             200: s.csvResponse,
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },

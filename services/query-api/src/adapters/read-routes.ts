@@ -19,7 +19,7 @@ import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { ApiError, badParameter, notFound } from '../domain/errors.js';
 import { buckets, formatInstant, parseFns, parseInstant, parseRange, parseTimeZone } from '../domain/time.js';
 import { aggregatePoints } from './aggregation.js';
-import { authenticate, onlySite } from './auth.js';
+import { authenticate, boundSiteFilter, onlySite } from './auth.js';
 import {
   latestJson,
   messageJson,
@@ -144,18 +144,13 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           }),
           response: {
             200: s.page(s.point, 'PointPage'),
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
       async (request) => {
         const { cursor, limit, ...filter } = request.query;
-        const bound = onlySite(request);
-        if (filter.site !== undefined && bound !== null && filter.site !== bound)
-          throw notFound(`site ${filter.site}`);
+        const bound = boundSiteFilter(request, filter.site);
         const after = cursor ? decodeCursor(cursor, { id: 'number' }).id : 0;
         const rows = await listPoints(db, filter, bound, after, limit);
         const items = rows.slice(0, limit);
@@ -206,10 +201,7 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           }),
           response: {
             200: z.object({ items: z.array(s.latest) }),
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
@@ -237,10 +229,7 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
                 nextCursor: z.string().nullable(),
               })
               .describe('SamplePage (CSV: ts,value,quality)'),
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
@@ -285,10 +274,7 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           querystring: s.aggregateQuery,
           response: {
             200: s.aggregateResponse,
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
@@ -339,10 +325,7 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           produces: ['application/json', 'text/csv'],
           response: {
             200: s.seriesResponse,
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
@@ -397,18 +380,13 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           }),
           response: {
             200: s.page(s.upload, 'UploadPage'),
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
       async (request) => {
         const { cursor, limit, ...filter } = request.query;
-        const bound = onlySite(request);
-        if (filter.site !== undefined && bound !== null && filter.site !== bound)
-          throw notFound(`site ${filter.site}`);
+        const bound = boundSiteFilter(request, filter.site);
         const after = cursor ? decodeCursor(cursor, { t: 'string', id: 'string' }) : undefined;
         if (after && !PG_TIME.test(after.t))
           throw badParameter('cursor', 'not a cursor this listing returned');
@@ -492,10 +470,7 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           }),
           response: {
             200: s.page(s.teststandMessage, 'TeststandMessagePage'),
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
@@ -539,10 +514,7 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           produces: ['application/json', 'text/csv'],
           response: {
             200: s.teststandMessage,
-            400: s.errors[400],
-            401: s.errors[401],
-            403: s.errors[403],
-            404: s.errors[404],
+            ...s.errors,
           },
         },
       },
