@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { messageCatalogue, natsNames, ReadingsBatchV1, renderMessagesDoc, subjectToken } from './index.js';
+import {
+  messageCatalogue,
+  natsNames,
+  ReadingsBatchV1,
+  renderMessagesDoc,
+  streamSpecs,
+  subjectToken,
+} from './index.js';
 
 describe('natsNames', () => {
   it('builds every subject and stream from the prefix', () => {
@@ -11,6 +18,18 @@ describe('natsNames', () => {
     expect(n.subjects.teststand('Testdevice', 'status')).toBe('t1.teststand.Testdevice.status');
     expect(n.subjects.storedReadings('a.b')).toBe('t1.stored.readings.a_b');
     expect(n.subjects.allStored).toBe('t1.stored.>');
+  });
+
+  it('defines each stream once, with its retention and the shared duplicate window', () => {
+    const specs = streamSpecs('t1');
+    expect(specs.stored).toEqual({
+      name: 'T1_STORED',
+      subjects: ['t1.stored.>'],
+      maxAgeMs: 3 * 24 * 3600_000,
+      duplicateWindowMs: 2 * 3600_000,
+    });
+    expect(specs.readings.maxAgeMs).toBe(7 * 24 * 3600_000);
+    expect(specs.teststand.subjects).toEqual(['t1.teststand.>']);
   });
 
   it('refuses a prefix that would break subjects', () => {

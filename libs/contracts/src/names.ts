@@ -71,3 +71,30 @@ export const STREAM_MAX_AGE_MS = {
 
 /** How long the server remembers a msgID to drop a repeated publish. */
 export const DUPLICATE_WINDOW_MS = 2 * 3600_000;
+
+/** What a stream is: the settings every service that ensures it must agree on. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  maxAgeMs: number;
+  duplicateWindowMs: number;
+}
+
+/**
+ * The three streams of ARCHITECTURE §2, defined once: measurement-store provisions all of them and
+ * the notifier the STORED one; if their specs differed, each start would rewrite the other's.
+ */
+export function streamSpecs(prefix = 'ep'): Record<'readings' | 'teststand' | 'stored', StreamSpec> {
+  const { streams, subjects } = natsNames(prefix);
+  const spec = (name: string, subject: string, maxAgeMs: number): StreamSpec => ({
+    name,
+    subjects: [subject],
+    maxAgeMs,
+    duplicateWindowMs: DUPLICATE_WINDOW_MS,
+  });
+  return {
+    readings: spec(streams.readings, subjects.allReadings, STREAM_MAX_AGE_MS.readings),
+    teststand: spec(streams.teststand, subjects.allTeststand, STREAM_MAX_AGE_MS.teststand),
+    stored: spec(streams.stored, subjects.allStored, STREAM_MAX_AGE_MS.stored),
+  };
+}

@@ -1,11 +1,5 @@
 import { bindQueue, consumeQueue, type ConsumedMessage } from '@ep/amqp';
-import {
-  DUPLICATE_WINDOW_MS,
-  natsNames,
-  STREAM_MAX_AGE_MS,
-  storedEventId,
-  type StoredEvent,
-} from '@ep/contracts';
+import { natsNames, streamSpecs, storedEventId, type StoredEvent } from '@ep/contracts';
 import { ensureStream, publish } from '@ep/nats';
 import { infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -78,13 +72,7 @@ export async function createTestBed(label: string): Promise<TestBed> {
   const nc = await connect({ servers: urls.natsUrl });
   await bindQueue({ url: urls.amqpUrl, exchange, queue });
   // The stream as measurement-store provisions it, so events can be stored before the notifier runs.
-  const names = natsNames(prefix);
-  await ensureStream(await jetstreamManager(nc), {
-    name: names.streams.stored,
-    subjects: [names.subjects.allStored],
-    maxAgeMs: STREAM_MAX_AGE_MS.stored,
-    duplicateWindowMs: DUPLICATE_WINDOW_MS,
-  });
+  await ensureStream(await jetstreamManager(nc), streamSpecs(prefix).stored);
   return {
     urls,
     prefix,

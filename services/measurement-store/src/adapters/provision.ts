@@ -1,4 +1,4 @@
-import { DUPLICATE_WINDOW_MS, natsNames, STREAM_MAX_AGE_MS } from '@ep/contracts';
+import { natsNames, streamSpecs } from '@ep/contracts';
 import { ensureConsumer, ensureStream } from '@ep/nats';
 import type { JetStreamManager } from '@nats-io/jetstream';
 
@@ -30,27 +30,8 @@ export async function provisionMeasurementStreams(
   const names = natsNames(options.prefix);
   const replicas = options.replicas !== undefined ? { replicas: options.replicas } : {};
   const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
-  await ensureStream(jsm, {
-    name: names.streams.readings,
-    subjects: [names.subjects.allReadings],
-    maxAgeMs: STREAM_MAX_AGE_MS.readings,
-    duplicateWindowMs: DUPLICATE_WINDOW_MS,
-    ...replicas,
-  });
-  await ensureStream(jsm, {
-    name: names.streams.teststand,
-    subjects: [names.subjects.allTeststand],
-    maxAgeMs: STREAM_MAX_AGE_MS.teststand,
-    duplicateWindowMs: DUPLICATE_WINDOW_MS,
-    ...replicas,
-  });
-  await ensureStream(jsm, {
-    name: names.streams.stored,
-    subjects: [names.subjects.allStored],
-    maxAgeMs: STREAM_MAX_AGE_MS.stored,
-    duplicateWindowMs: DUPLICATE_WINDOW_MS,
-    ...replicas,
-  });
+  for (const spec of Object.values(streamSpecs(options.prefix)))
+    await ensureStream(jsm, { ...spec, ...replicas });
   await ensureConsumer(jsm, names.streams.readings, {
     durable: names.consumers.storeReadings,
     ackWaitMs,

@@ -1,4 +1,4 @@
-import { DUPLICATE_WINDOW_MS, natsNames, STREAM_MAX_AGE_MS } from '@ep/contracts';
+import { natsNames, streamSpecs } from '@ep/contracts';
 import { ensureConsumer, ensureStream } from '@ep/nats';
 import type { JetStreamManager } from '@nats-io/jetstream';
 
@@ -11,18 +11,12 @@ export interface ProvisionOptions {
 
 /**
  * Makes sure `<P>_STORED` and the notifier's durable pull consumer exist, idempotently (every
- * replica runs it at boot). The stream is measurement-store's, with the same settings it
- * provisions (ARCHITECTURE §2: limits, 3 days, the shared duplicate window), so whichever
- * service starts first creates it and the other finds it as wanted.
+ * replica runs it at boot). The stream is measurement-store's, with the one spec both use
+ * (streamSpecs), so whichever service starts first creates it and the other finds it as wanted.
  */
 export async function provisionNotifier(jsm: JetStreamManager, options: ProvisionOptions): Promise<void> {
   const names = natsNames(options.prefix);
-  await ensureStream(jsm, {
-    name: names.streams.stored,
-    subjects: [names.subjects.allStored],
-    maxAgeMs: STREAM_MAX_AGE_MS.stored,
-    duplicateWindowMs: DUPLICATE_WINDOW_MS,
-  });
+  await ensureStream(jsm, streamSpecs(options.prefix).stored);
   await ensureConsumer(jsm, names.streams.stored, {
     durable: names.consumers.notifier,
     ackWaitMs: options.ackWaitMs,

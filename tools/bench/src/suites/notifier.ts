@@ -15,14 +15,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DUPLICATE_WINDOW_MS,
-  natsNames,
-  STREAM_MAX_AGE_MS,
-  StoredReadingsV1,
-  storedEventId,
-  type StoredReadings,
-} from '@ep/contracts';
+import { natsNames, streamSpecs, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
 import { ensureStream } from '@ep/nats';
 import { infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -234,12 +227,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       const prefix = uniquePrefix('bnotif');
       const names = natsNames(prefix);
       streams.push(names.streams.stored);
-      await ensureStream(jsm, {
-        name: names.streams.stored,
-        subjects: [names.subjects.allStored],
-        maxAgeMs: STREAM_MAX_AGE_MS.stored,
-        duplicateWindowMs: DUPLICATE_WINDOW_MS,
-      });
+      await ensureStream(jsm, streamSpecs(prefix).stored);
       for (let i = 0; i < events.length; i += 256) {
         await Promise.all(
           events.slice(i, i + 256).map((event) =>
