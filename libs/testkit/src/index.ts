@@ -2,3 +2,4 @@ export { infraUrls, uniqueName, uniquePrefix, type TestInfra } from './infra.js'
 export { createTestDatabase, type TestDatabase } from './database.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { waitFor } from './wait.js';
+export { freePort } from './port.js';

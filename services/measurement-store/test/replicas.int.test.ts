@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { waitFor } from '@ep/testkit';
+import { freePort, waitFor } from '@ep/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { batchOf, storeTestEnv, type StoreTestEnv } from './support.js';
@@ -17,14 +16,6 @@ interface Child {
   port: number;
   output: string;
   writes(): number;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function startStore(env: StoreTestEnv, port: number): Child {

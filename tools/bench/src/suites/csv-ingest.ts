@@ -12,11 +12,10 @@
  *   readline + split(',') of the same file;
  * - peak RSS of upload-ingest, against its peak once booted (before the upload).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,46 +23,24 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@ep/contracts';
-import { createTestDatabase, infraUrls, uniquePrefix } from '@ep/testkit';
+import { createTestDatabase, freePort, infraUrls, uniquePrefix } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { runCli } from '../cli.js';
 import type { Measurement, Suite } from '../harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '../../../..');
 const ingestDir = join(repo, 'services/upload-ingest');
 const storeDir = join(repo, 'services/measurement-store');
-const cliDir = join(repo, 'tools/cli');
 
 const POINTS = 200;
 const ZONE = 'America/Chicago';
 const QUARTER_HOUR = 900_000;
 // 2025-01-01 00:00 CST: a year of rows crosses spring-forward and fall-back.
 const START = Date.UTC(2025, 0, 1, 6);
-
-function runCli(args: string[], databaseUrl: string): string {
-  const result = spawnSync(
-    process.execPath,
-    ['--conditions=@ep/source', '--import', 'tsx', 'src/main.ts', ...args],
-    {
-      cwd: cliDir,
-      encoding: 'utf8',
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    },
-  );
-  if (result.status !== 0) throw new Error(`ep ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const value = (row: number, point: number) => Math.round((Math.sin(row / 40 + point) * 30 + 60) * 100) / 100;
 

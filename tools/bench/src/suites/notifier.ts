@@ -12,12 +12,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsNames, streamSpecs, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
 import { ensureStream } from '@ep/nats';
-import { infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
+import { freePort, infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import amqp, { type Channel, type ConfirmChannel } from 'amqplib';
@@ -132,14 +131,6 @@ async function rawPublish(
     );
   }
   await channel.waitForConfirms();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Runs the notifier's start script as its own process against `prefix` and `exchange`. */

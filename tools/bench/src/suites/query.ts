@@ -20,11 +20,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase } from '@ep/testkit';
+import { createTestDatabase, freePort } from '@ep/testkit';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { BenchContext, Measurement, Suite } from '../harness.js';
@@ -35,14 +34,6 @@ const TZ = 'America/Chicago';
 const YEAR_FROM = '2025-01-01T00:00:00Z';
 const YEAR_TO = '2026-01-01T00:00:00Z';
 const TEN_YEARS_FROM = '2016-01-01T00:00:00Z';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The operators' CLI (`pnpm ep …`), as an operator would run it. */
 function cli(args: string[], env: Record<string, string>): string {

@@ -9,25 +9,24 @@
  * with the whole backlog already in its stream; the clock runs from its "started" log line to
  * the commit of the last batch, so its boot is not counted.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { natsNames, type ReadingsBatchInput } from '@ep/contracts';
-import { createTestDatabase, infraUrls, uniquePrefix } from '@ep/testkit';
+import { createTestDatabase, freePort, infraUrls, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
+import { runCli } from '../cli.js';
 import type { BenchContext, Measurement, Suite } from '../harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const storeDir = join(here, '../../../../services/measurement-store');
-const cliDir = join(here, '../../../cli');
 
 // A realistic batch: one poll of a site (or a file chunk), 200 points × 25 quarter-hours.
 const POINTS = 200;
@@ -61,27 +60,6 @@ function batch(i: number): ReadingsBatchInput {
       }),
     })),
   };
-}
-
-function runCli(args: string[], databaseUrl: string): void {
-  const result = spawnSync(
-    process.execPath,
-    ['--conditions=@ep/source', '--import', 'tsx', 'src/main.ts', ...args],
-    {
-      cwd: cliDir,
-      encoding: 'utf8',
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    },
-  );
-  if (result.status !== 0) throw new Error(`ep ${args.join(' ')} failed: ${result.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The COPY text of each write's rows, built before the clock starts. */
