@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { IANAZone } from 'luxon';
 import { LocalTimeResolver, parseTimestampField, parseUsDateTime, type LocalTime } from './local-time.js';
 
 const at = (date: string, time: string): LocalTime => {
@@ -85,4 +86,39 @@ describe('timestamp fields', () => {
     });
     expect(parseTimestampField('yesterday')).toEqual({ error: expect.stringContaining('neither') });
   });
+});
+
+describe('LocalTimeResolver.candidates', () => {
+  it.each(['America/Chicago', 'Australia/Lord_Howe', 'America/Santiago'])(
+    'agrees with a brute-force search for every half hour of 2017 and 2018 in %s',
+    (name) => {
+      const resolver = new LocalTimeResolver(name);
+      const zone = IANAZone.create(name);
+      const HOUR = 3_600_000;
+      let mismatches = 0;
+      for (let day = Date.UTC(2017, 0, 1); day < Date.UTC(2019, 0, 1); day += 24 * HOUR) {
+        // Brute force: every offset the zone has hourly from a day before to a day after.
+        const offsets = new Set<number>();
+        for (let h = -26; h <= 50; h++) offsets.add(zone.offset(day + h * HOUR));
+        const d = new Date(day);
+        for (let minutes = 0; minutes < 1440; minutes += 30) {
+          const naive = day + minutes * 60_000;
+          const expected = [...offsets]
+            .map((o) => naive - o * 60_000)
+            .filter((instant) => zone.offset(instant) === (naive - instant) / 60_000)
+            .sort((a, b) => a - b);
+          const t: LocalTime = {
+            year: d.getUTCFullYear(),
+            month: d.getUTCMonth() + 1,
+            day: d.getUTCDate(),
+            hour: Math.floor(minutes / 60),
+            minute: minutes % 60,
+            second: 0,
+          };
+          if (JSON.stringify(resolver.candidates(t)) !== JSON.stringify(expected)) mismatches++;
+        }
+      }
+      expect(mismatches).toBe(0);
+    },
+  );
 });

@@ -42,9 +42,28 @@ export class LocalTimeResolver {
     this.zone = zone;
   }
 
+  /**
+   * Per local day (its naive UTC midnight): the zone's one offset in minutes when no transition
+   * comes near that day, or null. Asking the zone costs an Intl formatting call, and a trend
+   * file holds hundreds of rows per day, so each day is asked about twice, not each row thrice.
+   */
+  private readonly dayOffsets = new Map<number, number | null>();
+
   /** Both candidate instants of a wall-clock time (0 in a gap, 2 in a repeated hour). */
   candidates(t: LocalTime): number[] {
     const naive = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+    const day = Date.UTC(t.year, t.month - 1, t.day);
+    let dayOffset = this.dayOffsets.get(day);
+    if (dayOffset === undefined) {
+      // Offsets run from -12 h to +14 h, so the day's local times are instants between 14 h
+      // before its naive midnight and 36 h after. The same offset at both ends means no
+      // transition in between (transitions are months apart; two that cancel out within two
+      // days do not occur).
+      const before = this.zone.offset(day - 14 * HOUR_MS);
+      dayOffset = before === this.zone.offset(day + 36 * HOUR_MS) ? before : null;
+      this.dayOffsets.set(day, dayOffset);
+    }
+    if (dayOffset !== null) return [naive - dayOffset * 60_000];
     // Offsets half a day either side cover the one transition a day can hold.
     const offsets = new Set([this.zone.offset(naive - 12 * HOUR_MS), this.zone.offset(naive + 12 * HOUR_MS)]);
     const out: number[] = [];

@@ -44,8 +44,61 @@ const KNOWN_STATES: Record<string, number> = {
   RESET: 1,
 };
 
-const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const STATE_WORD = /^[A-Za-z][A-Za-z0-9 _./-]{0,39}$/;
+
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const PLUS = 43;
+const MINUS = 45;
+const DOT = 46;
+const LOWER_E = 101;
+const UPPER_E = 69;
+const SPACE = 32;
+const TAB = 9;
+
+/** Skips ASCII digits from `i`; returns where they end. */
+function digits(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * The value of a cell holding a plain decimal number (` -0.34`, `12.50`, `1e3`, spaces around
+ * allowed), or NaN for anything else. Nearly every cell of a trend file is one, so this scans
+ * characters instead of trimming and matching a regular expression, and allocates nothing. It
+ * accepts what `/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/` accepts once spaces and tabs
+ * around it are dropped (readValue trims other white space first).
+ */
+export function plainNumber(cell: string): number {
+  let start = 0;
+  let end = cell.length;
+  while (start < end && (cell.charCodeAt(start) === SPACE || cell.charCodeAt(start) === TAB)) start++;
+  while (end > start && (cell.charCodeAt(end - 1) === SPACE || cell.charCodeAt(end - 1) === TAB)) end--;
+  let i = start;
+  if (i < end && (cell.charCodeAt(i) === PLUS || cell.charCodeAt(i) === MINUS)) i++;
+  const intEnd = digits(cell, i);
+  let mantissa = intEnd - i;
+  i = intEnd;
+  if (i < end && cell.charCodeAt(i) === DOT) {
+    const fracEnd = digits(cell, i + 1);
+    mantissa += fracEnd - i - 1;
+    i = fracEnd;
+  }
+  if (mantissa === 0) return NaN;
+  if (i < end && (cell.charCodeAt(i) === LOWER_E || cell.charCodeAt(i) === UPPER_E)) {
+    i++;
+    if (i < end && (cell.charCodeAt(i) === PLUS || cell.charCodeAt(i) === MINUS)) i++;
+    const expEnd = digits(cell, i);
+    if (expEnd === i) return NaN;
+    i = expEnd;
+  }
+  if (i !== end) return NaN;
+  return Number(start === 0 && end === cell.length ? cell : cell.slice(start, end));
+}
 
 export type ValueResult =
   | { kind: 'value'; value: number | null; quality: number }
@@ -57,7 +110,8 @@ export type ValueResult =
 export function readValue(cell: string): ValueResult {
   const s = cell.trim();
   if (s.length === 0) return { kind: 'empty' };
-  if (NUMBER.test(s)) return { kind: 'value', value: Number(s), quality: QUALITY_GOOD };
+  const n = plainNumber(s);
+  if (!Number.isNaN(n)) return { kind: 'value', value: n, quality: QUALITY_GOOD };
   const upper = s.toUpperCase();
   if (upper === 'NO DATA') return { kind: 'value', value: null, quality: QUALITY_NO_DATA };
   if (upper === 'DATA LOSS') return { kind: 'value', value: null, quality: QUALITY_DATA_LOSS };
@@ -111,6 +165,12 @@ export class PointCells {
   private sawNumber = false;
 
   read(cell: string): CellResult {
+    // The common case first, with no intermediate result object.
+    const n = plainNumber(cell);
+    if (!Number.isNaN(n)) {
+      this.sawNumber = true;
+      return { kind: 'value', value: n, quality: QUALITY_GOOD, statesChanged: false };
+    }
     const v = readValue(cell);
     if (v.kind === 'value') {
       if (v.value !== null) this.sawNumber = true;
