@@ -33,6 +33,12 @@ export interface ConsumerOptions<T> {
 export interface SingleConsumerOptions<T> extends ConsumerOptions<T> {
   /** Handlers running at once in this process. */
   concurrency: number;
+  /**
+   * A second bound on the messages in hand: their summed weight (the store weighs a readings
+   * batch by its samples), so that a few large messages cannot fill the process as many small
+   * ones may. A message heavier than `max` still runs, alone. Pulling waits while it is full.
+   */
+  budget?: { max: number; weigh: (value: NoInfer<T>) => number };
   /** Does the work; resolve only once the side effect is durable. Throw PermanentError for messages that can never succeed. */
   handle: (value: NoInfer<T>, delivery: Delivery) => Promise<void>;
 }
@@ -91,15 +97,13 @@ function common<T>(options: ConsumerOptions<T>) {
  */
 export function createConsumer<T>(options: SingleConsumerOptions<T>): ConsumerLoop {
   const { log, signal, settler, loop } = common(options);
-  const slots = new Slots(options.concurrency, signal);
+  const slots = new Slots(options.concurrency, signal, options.budget?.max);
 
-  async function handleOne(delivery: Delivery, maxDeliver: number): Promise<void> {
+  async function handleOne(value: T, delivery: Delivery, maxDeliver: number): Promise<void> {
     try {
-      const decoded = await settler.decode(delivery);
-      if (!decoded.ok) return;
       const done = settler.time();
       try {
-        await options.handle(decoded.value, delivery);
+        await options.handle(value, delivery);
       } catch (err) {
         done();
         await settler.failed([delivery], err, maxDeliver);
@@ -116,7 +120,12 @@ export function createConsumer<T>(options: SingleConsumerOptions<T>): ConsumerLo
   return loop(options.concurrency, {
     async dispatch(msg, consumer: ConsumerInfo) {
       const delivery = toDelivery(msg);
-      const started = await slots.run(() => handleOne(delivery, consumer.config.max_deliver ?? -1));
+      // Decoded before it takes a slot: the budget needs the value to weigh it.
+      const decoded = await settler.decode(delivery);
+      if (!decoded.ok) return;
+      const weight = options.budget?.weigh(decoded.value) ?? 1;
+      const maxDeliver = consumer.config.max_deliver ?? -1;
+      const started = await slots.run(() => handleOne(decoded.value, delivery, maxDeliver), weight);
       if (!started) settler.release(delivery);
     },
     release: (msg) => settler.release(toDelivery(msg)),

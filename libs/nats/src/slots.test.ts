@@ -49,6 +49,38 @@ describe('Slots', () => {
     await expect(slots.idle(1_000)).resolves.toBe(true);
   });
 
+  it('keeps the summed weight of running tasks under the limit, and runs an overweight task alone', async () => {
+    const slots = new Slots(10, new AbortController().signal, 100);
+    const gates = [gate(), gate(), gate(), gate()];
+    const started: number[] = [];
+    const weights = [60, 30, 20, 500];
+    const runs = gates.map((g, i) =>
+      slots.run(async () => {
+        started.push(i);
+        await g.promise;
+      }, weights[i]),
+    );
+    await Promise.all([runs[0], runs[1]]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // 60 + 30 + 20 > 100: the third waits although slots are free.
+    expect(started).toEqual([0, 1]);
+    expect(slots.weightInFlight).toBe(90);
+    gates[0]?.open();
+    await runs[2];
+    expect(started).toEqual([0, 1, 2]);
+    // 500 exceeds the limit on its own: it starts once nothing else runs.
+    gates[1]?.open();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1, 2]);
+    gates[2]?.open();
+    await runs[3];
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(slots.weightInFlight).toBe(500);
+    gates[3]?.open();
+    await expect(slots.idle(1_000)).resolves.toBe(true);
+    expect(slots.weightInFlight).toBe(0);
+  });
+
   it('refuses a concurrency below one', () => {
     expect(() => new Slots(0, new AbortController().signal)).toThrow(/positive integer/);
   });

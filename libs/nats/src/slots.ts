@@ -1,17 +1,22 @@
 /**
- * Bounded concurrency: at most `limit` tasks run at once. Waiting for a slot gives up when
- * `signal` aborts (the loop is stopping), so a stop never waits behind the queue.
+ * Bounded concurrency: at most `limit` tasks run at once and, when `maxWeight` is given, the
+ * weights of the running tasks add up to at most that (a task heavier than `maxWeight` still
+ * runs, alone). Waiting for a slot gives up when `signal` aborts (the loop is stopping), so a
+ * stop never waits behind the queue.
  */
 export class Slots {
   private readonly running = new Set<Promise<void>>();
   private readonly aborted: Promise<void>;
+  private weight = 0;
 
   constructor(
     private readonly limit: number,
     private readonly signal: AbortSignal,
+    private readonly maxWeight = Infinity,
   ) {
     if (!Number.isInteger(limit) || limit < 1)
       throw new Error(`concurrency must be a positive integer, got ${limit}`);
+    if (!(maxWeight > 0)) throw new Error(`the weight limit must be positive, got ${maxWeight}`);
     this.aborted = new Promise((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
@@ -22,17 +27,32 @@ export class Slots {
     return this.running.size;
   }
 
+  /** Summed weight of the running tasks. */
+  get weightInFlight(): number {
+    return this.weight;
+  }
+
+  private full(weight: number): boolean {
+    if (this.running.size >= this.limit) return true;
+    return this.running.size > 0 && this.weight + weight > this.maxWeight;
+  }
+
   /**
-   * Starts `task` once a slot is free and resolves true when it has started (not finished);
-   * false, without starting it, when the signal aborted first. `task` must not reject.
+   * Starts `task` once a slot (and room for its weight) is free and resolves true when it has
+   * started (not finished); false, without starting it, when the signal aborted first. `task`
+   * must not reject.
    */
-  async run(task: () => Promise<void>): Promise<boolean> {
-    while (this.running.size >= this.limit && !this.signal.aborted) {
+  async run(task: () => Promise<void>, weight = 1): Promise<boolean> {
+    while (this.full(weight) && !this.signal.aborted) {
       await Promise.race([...this.running, this.aborted]);
     }
     if (this.signal.aborted) return false;
     // Taken synchronously after the check, so two waiters can never both fill the last slot.
-    const p: Promise<void> = task().finally(() => this.running.delete(p));
+    this.weight += weight;
+    const p: Promise<void> = task().finally(() => {
+      this.weight -= weight;
+      this.running.delete(p);
+    });
     this.running.add(p);
     return true;
   }

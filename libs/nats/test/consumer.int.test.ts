@@ -232,6 +232,41 @@ describe('consume loop', () => {
     await loop.stop();
   });
 
+  it('keeps the summed weight of the messages in hand within its budget', async () => {
+    const s = await f.stream();
+    let weight = 0;
+    const sums: number[] = [];
+    const handled: number[] = [];
+    const loop = f.track(
+      createConsumer({
+        js: f.js,
+        stream: s.name,
+        durable: s.durable,
+        logger: testLogger(),
+        concurrency: 10,
+        decode: (msg) => parseReading(msg.json()),
+        // Weigh a reading by its n: at most 100 in hand, whatever the count allows.
+        budget: { max: 100, weigh: (r) => r.n },
+        handle: async (r) => {
+          weight += r.n;
+          sums.push(weight);
+          await sleep(20);
+          weight -= r.n;
+          handled.push(r.n);
+        },
+      }),
+    );
+    const ns = [40, 40, 40, 10, 10, 90, 250, 5, 5, 60];
+    for (const [i, n] of ns.entries()) await publish(f.js, s.subject, { n }, { msgID: `w-${i}` });
+    await loop.start();
+    await waitFor(() => handled.length === ns.length, { what: 'all handled' });
+    // Nothing pushed the sum past 100, except 250, which exceeds the budget alone and ran by itself.
+    expect(sums.filter((sum) => sum > 100)).toEqual([250]);
+    expect(Math.max(...sums.filter((sum) => sum <= 100))).toBeGreaterThan(40);
+    expect(handled.sort((a, b) => a - b)).toEqual([...ns].sort((a, b) => a - b));
+    await loop.stop();
+  });
+
   it('stop() waits for running handlers up to its timeout and leaves unfinished messages for redelivery', async () => {
     const s = await f.stream({ ackWaitMs: 1_000 });
     const started: number[] = [];

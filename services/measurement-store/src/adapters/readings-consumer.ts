@@ -174,8 +174,10 @@ export function createReadingsConsumer(deps: {
     logger,
     decode: jsonDecoder((v) => ReadingsBatchV1.parse(v)),
     onInvalid: recordInvalid(db, logger),
-    // Messages of the writes running plus one gathering.
+    // Messages of the writes running plus one gathering, by count and by samples: a backlog of
+    // 5,000-sample upload batches would otherwise put 300 of them (1.5 M samples) in memory.
     concurrency: limits.maxMessages * (limits.maxWrites + 1),
+    budget: { max: limits.maxSamples * (limits.maxWrites + 1), weigh: sampleCount },
     ...(deps.registry ? { registry: deps.registry } : {}),
     ...(deps.nakDelayMs !== undefined ? { nakDelayMs: deps.nakDelayMs } : {}),
     handle(batch, delivery) {
