@@ -11,7 +11,7 @@ interface Received {
 
 describe('startTelemetry', () => {
   it('without an endpoint is a no-op that shuts down cleanly', async () => {
-    const telemetry = startTelemetry({ serviceName: 'ep-test' });
+    const telemetry = await startTelemetry({ serviceName: 'ep-test' });
     expect(telemetry.enabled).toBe(false);
     const span = tracer('test').startSpan('ignored');
     expect(span.isRecording()).toBe(false);
@@ -48,7 +48,7 @@ describe('startTelemetry', () => {
     });
 
     it('records spans and exports them to <endpoint>/v1/traces by shutdown', async () => {
-      const telemetry = startTelemetry({ serviceName: 'ep-test-service', endpoint });
+      const telemetry = await startTelemetry({ serviceName: 'ep-test-service', endpoint });
       expect(telemetry.enabled).toBe(true);
       const headers = await withSpan('parse upload', undefined, (span) => {
         expect(span.isRecording()).toBe(true);

@@ -7,7 +7,10 @@ import { createNotifier } from './notifier.js';
 const config = loadNotifierConfig();
 const logger = createLogger({ name: 'notifier', level: config.LOG_LEVEL });
 try {
-  const telemetry = startTelemetry({ serviceName: 'notifier', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const telemetry = await startTelemetry({
+    serviceName: 'notifier',
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   const notifier = await createNotifier(config, { logger, telemetry });
   notifier.lifecycle.installSignalHandlers();
   await notifier.lifecycle.start();

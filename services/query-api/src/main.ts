@@ -10,7 +10,10 @@ import type { Database } from './db/schema.js';
 
 const config = readConfig();
 const logger = createLogger({ name: 'query-api', level: config.LOG_LEVEL });
-const telemetry = startTelemetry({ serviceName: 'query-api', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+const telemetry = await startTelemetry({
+  serviceName: 'query-api',
+  endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
 const lifecycle = createLifecycle({ logger });
 lifecycle.installSignalHandlers();
 

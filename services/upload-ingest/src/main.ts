@@ -10,7 +10,7 @@ const config = readConfig();
 const logger = createLogger({ name: 'upload-ingest', level: config.LOG_LEVEL });
 const lifecycle = createLifecycle({ logger });
 lifecycle.installSignalHandlers();
-const telemetry = startTelemetry({
+const telemetry = await startTelemetry({
   serviceName: 'upload-ingest',
   endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
 });
