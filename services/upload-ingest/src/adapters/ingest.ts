@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { NatsNames, ReadingsBatchInput } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
-import { publish } from '@ep/nats';
+import { encodePayload, publish } from '@ep/nats';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import {
@@ -237,7 +237,8 @@ async function runPass(
   );
   if (!detection.ok) throw new Error('format detection changed between passes');
   const events = parseLines(detection.format, detection.lines, { timeZone: request.site.timezone, issues });
-  for await (const batch of toBatches(events, { maxSamples: deps.samplesPerBatch }, summary)) void batch;
+  const options = { maxSamples: deps.samplesPerBatch, countOnly: true };
+  for await (const batch of toBatches(events, options, summary)) void batch;
   return detection.format;
 }
 
@@ -280,8 +281,11 @@ async function publishPass(
       points: body.points,
     };
     chunk += 1;
+    // Encoded now, so that only the bytes wait for the PubAck: the object form (an array per
+    // sample) becomes garbage at once instead of surviving into V8's old space.
+    const payload = encodePayload(message);
     // A rejection is caught here at once: an unobserved one would be an unhandled rejection.
-    const p: Promise<void> = publish(deps.js, subject, message, { msgID: batchId }).then(
+    const p: Promise<void> = publish(deps.js, subject, payload, { msgID: batchId }).then(
       () => {
         inflight.delete(p);
       },

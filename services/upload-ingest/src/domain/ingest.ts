@@ -98,6 +98,12 @@ export interface BatchOptions {
   maxMetaPoints?: number;
   /** Point metadata from a first pass; wins over what the parser knows so far. */
   finalPoints?: Map<number, PointInfo>;
+  /**
+   * Count samples and cut batches as usual but keep no samples (the batches' points come with
+   * empty sample lists): a first pass needs only the totals, and skipping an array per sample
+   * keeps it fast and its garbage small.
+   */
+  countOnly?: boolean;
 }
 
 /** Points and samples of one readings batch, ready to wrap in a ReadingsBatchV1. */
@@ -146,7 +152,7 @@ export async function* toBatches(
         list = [];
         pending.set(id, list);
       }
-      list.push([ts, values[i]!, qualities[i]!]);
+      if (!options.countOnly) list.push([ts, values[i]!, qualities[i]!]);
       withSamples.add(id);
       pendingCount += 1;
       summary.samples += 1;

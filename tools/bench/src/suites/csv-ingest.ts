@@ -4,15 +4,17 @@
  * in America/Chicago across both DST changes) posted to upload-ingest as the legacy script would,
  * then waited for until measurement-store has committed every sample (uploads.samples_stored).
  *
- * upload-ingest and the store run as their own processes (their `start` scripts) so the peak RSS
- * of upload-ingest is its own (VmHWM from /proc/<pid>/status). Measured:
+ * upload-ingest and the store run as their own processes, as deployed: compiled first (`tsc -b`),
+ * then started with their `start:dist` scripts, the Dockerfile's `node dist/src/main.js`. So the
+ * peak RSS of upload-ingest is its own (VmHWM from /proc/<pid>/status) and holds no TypeScript
+ * loader. Measured:
  * - samples/s end to end (request sent → last sample committed), against PostgreSQL COPY of the
  *   same rows into an indexed table in the same run (the bare tool at the end of the path);
  * - the parse rate alone (upload-ingest's first pass, from its /metrics), against a bare
  *   readline + split(',') of the same file;
  * - peak RSS of upload-ingest, against its peak once booted (before the upload).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -125,14 +127,24 @@ async function bareCopy(client: pg.Client, rows: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Compiles the services the suite runs, so that `start:dist` runs the current source. */
+function build(): void {
+  const tsc = join(repo, 'node_modules/typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-b', ingestDir, storeDir], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`tsc -b failed:\n${result.stdout}${result.stderr}`);
+}
+
 function startService(
   dir: string,
   env: Record<string, string>,
   ready: string,
 ): { proc: ChildProcess; ready: Promise<void> } {
   const script = (
-    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  ).scripts.start;
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { 'start:dist': string } }
+  ).scripts['start:dist'];
   const [command, ...args] = script.split(/\s+/);
   // `node …` directly (not through pnpm), so proc.pid is the service's own process.
   const proc = spawn(command === 'node' ? process.execPath : command!, args, {
@@ -203,6 +215,8 @@ export const csvIngestSuite: Suite = {
     let ingest: ChildProcess | undefined;
     let store: ChildProcess | undefined;
     try {
+      ctx.log('compiling upload-ingest and measurement-store (tsc -b)');
+      build();
       await writeReport(file, rows);
       const size = (await stat(file)).size;
       ctx.log(`report: ${POINTS} points × ${rows} rows = ${samples} samples, ${(size / 1e6).toFixed(1)} MB`);
@@ -242,7 +256,7 @@ export const csvIngestSuite: Suite = {
         if (ok) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      // High-water mark before the upload: boot (module loading, tsx) has its own peak.
+      // High-water mark before the upload: boot (module loading) has its own peak.
       const idleKb = kb(ingest.pid!, 'VmHWM');
 
       ctx.log('uploading');
