@@ -14,16 +14,14 @@
  *   readline + split(',') of the same file;
  * - peak RSS of upload-ingest, against its peak once booted (before the upload).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { natsNames } from '@ep/contracts';
 import { createTestDatabase, freePort, infraUrls, uniquePrefix } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -31,12 +29,8 @@ import { connect as connectNats } from '@nats-io/transport-node';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { runCli } from '../cli.js';
+import { buildServices, startService, type ServiceProcess } from '../services.js';
 import type { Measurement, Suite } from '../harness.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../../../..');
-const ingestDir = join(repo, 'services/upload-ingest');
-const storeDir = join(repo, 'services/measurement-store');
 
 const POINTS = 200;
 const ZONE = 'America/Chicago';
@@ -127,54 +121,11 @@ async function bareCopy(client: pg.Client, rows: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** Compiles the services the suite runs, so that `start:dist` runs the current source. */
-function build(): void {
-  const tsc = join(repo, 'node_modules/typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-b', ingestDir, storeDir], {
-    cwd: repo,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`tsc -b failed:\n${result.stdout}${result.stderr}`);
-}
-
-function startService(
-  dir: string,
-  env: Record<string, string>,
-  ready: string,
-): { proc: ChildProcess; ready: Promise<void> } {
-  const script = (
-    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { 'start:dist': string } }
-  ).scripts['start:dist'];
-  const [command, ...args] = script.split(/\s+/);
-  // `node …` directly (not through pnpm), so proc.pid is the service's own process.
-  const proc = spawn(command === 'node' ? process.execPath : command!, args, {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  const readyPromise = new Promise<void>((resolve, reject) => {
-    let seen = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      seen = (seen + d.toString()).slice(-4096);
-      if (seen.includes(ready)) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`${dir} exited with ${code} before it was ready`)));
-  });
-  return { proc, ready: readyPromise };
-}
-
 function kb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   if (!m) throw new Error(`no ${field} for ${pid}`);
   return Number(m[1]);
-}
-
-async function stop(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGTERM');
-  await exited;
 }
 
 function upload(port: number, path: string, key: string): Promise<{ status: number; body: string }> {
@@ -212,11 +163,11 @@ export const csvIngestSuite: Suite = {
     const testDb = await createTestDatabase('bench_csv');
     const client = new pg.Client({ connectionString: testDb.url });
     await client.connect();
-    let ingest: ChildProcess | undefined;
-    let store: ChildProcess | undefined;
+    let ingest: ServiceProcess | undefined;
+    let store: ServiceProcess | undefined;
     try {
       ctx.log('compiling upload-ingest and measurement-store (tsc -b)');
-      build();
+      buildServices('upload-ingest', 'measurement-store');
       await writeReport(file, rows);
       const size = (await stat(file)).size;
       ctx.log(`report: ${POINTS} points × ${rows} rows = ${samples} samples, ${(size / 1e6).toFixed(1)} MB`);
@@ -231,24 +182,18 @@ export const csvIngestSuite: Suite = {
       if (!key) throw new Error('keys create printed no secret');
 
       const common = { DATABASE_URL: testDb.url, NATS_URL: urls.natsUrl, EP_NATS_PREFIX: prefix };
-      const s = startService(
-        storeDir,
-        { ...common, LOG_LEVEL: 'info', PORT: String(await freePort()) },
-        'measurement-store started',
-      );
-      store = s.proc;
-      await s.ready;
+      store = startService('measurement-store', {
+        ...common,
+        LOG_LEVEL: 'info',
+        PORT: String(await freePort()),
+      });
+      await store.ready;
       const port = await freePort();
-      const i = startService(
-        ingestDir,
-        { ...common, LOG_LEVEL: 'warn', PORT: String(port) },
-        'upload-ingest started',
-      );
-      ingest = i.proc;
       // LOG_LEVEL=warn hides the started line; readiness is polled instead.
-      i.ready.catch(() => undefined);
+      ingest = startService('upload-ingest', { ...common, LOG_LEVEL: 'warn', PORT: String(port) });
       for (;;) {
-        if (ingest.exitCode !== null) throw new Error(`upload-ingest exited with ${ingest.exitCode}`);
+        if (ingest.proc.exitCode !== null)
+          throw new Error(`upload-ingest exited with ${ingest.proc.exitCode}`);
         const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
           (r) => r.ok,
           () => false,
@@ -257,7 +202,7 @@ export const csvIngestSuite: Suite = {
         await new Promise((r) => setTimeout(r, 100));
       }
       // High-water mark before the upload: boot (module loading) has its own peak.
-      const idleKb = kb(ingest.pid!, 'VmHWM');
+      const idleKb = kb(ingest.proc.pid!, 'VmHWM');
 
       ctx.log('uploading');
       const started = performance.now();
@@ -281,11 +226,11 @@ export const csvIngestSuite: Suite = {
           [report.uploadId],
         );
         if (r[0]?.status === 'stored') break;
-        if (store.exitCode !== null) throw new Error(`the store exited with ${store.exitCode}`);
+        if (store.proc.exitCode !== null) throw new Error(`the store exited with ${store.proc.exitCode}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const seconds = (performance.now() - started) / 1000;
-      const peakKb = kb(ingest.pid!, 'VmHWM');
+      const peakKb = kb(ingest.proc.pid!, 'VmHWM');
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
       const parseSeconds = metric('upload_ingest_parse_seconds_total');
@@ -326,8 +271,8 @@ export const csvIngestSuite: Suite = {
       ];
       return out;
     } finally {
-      await stop(ingest);
-      await stop(store);
+      await ingest?.stop();
+      await store?.stop();
       const nc = await connectNats({ servers: urls.natsUrl });
       const jsm = await jetstreamManager(nc);
       for (const stream of Object.values(names.streams))

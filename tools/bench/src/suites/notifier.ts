@@ -6,14 +6,10 @@
  *
  * Both rates are measured where a downstream system sees them, as arrivals on the bound queue,
  * leaving out the first fifth of each run on both sides (connection set-up; the notifier's fresh
- * process warming up). The notifier runs as its own process (its `start` script) with the backlog
+ * process warming up). The notifier runs as its own process, as deployed (compiled, `start:dist`), with the backlog
  * already in the stream. Rounds alternate raw and notifier, and the round with the median ratio
  * is reported, since the machine is shared and its load moves during a run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { natsNames, streamSpecs, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
 import { ensureStream } from '@ep/nats';
 import { freePort, infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
@@ -21,8 +17,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import amqp, { type Channel, type ConfirmChannel } from 'amqplib';
 import type { BenchContext, Measurement, Suite } from '../harness.js';
-
-const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '../../../../services/notifier');
+import { buildServices, startService, type ServiceProcess } from '../services.js';
 
 /** Unconfirmed publishes at most, in both runs: the notifier's EP_AMQP_MAX_IN_FLIGHT (its default). */
 const IN_FLIGHT = 64;
@@ -133,44 +128,19 @@ async function rawPublish(
   await channel.waitForConfirms();
 }
 
-/** Runs the notifier's start script as its own process against `prefix` and `exchange`. */
-function startNotifier(prefix: string, exchange: string, port: number): ChildProcess {
+/** Runs the notifier as its own process, as deployed, against `prefix` and `exchange`. */
+function startNotifier(prefix: string, exchange: string, port: number): ServiceProcess {
   const urls = infraUrls();
-  const script = (
-    JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  ).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  return spawn(command!, args, {
-    cwd: serviceDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      NATS_URL: urls.natsUrl,
-      AMQP_URL: urls.amqpUrl,
-      EP_NATS_PREFIX: prefix,
-      EP_AMQP_EXCHANGE: exchange,
-      EP_AMQP_MAX_IN_FLIGHT: String(IN_FLIGHT),
-      EP_NOTIFIER_CONCURRENCY: String(NOTIFIER_CONCURRENCY),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    },
+  return startService('notifier', {
+    NATS_URL: urls.natsUrl,
+    AMQP_URL: urls.amqpUrl,
+    EP_NATS_PREFIX: prefix,
+    EP_AMQP_EXCHANGE: exchange,
+    EP_AMQP_MAX_IN_FLIGHT: String(IN_FLIGHT),
+    EP_NOTIFIER_CONCURRENCY: String(NOTIFIER_CONCURRENCY),
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
   });
-}
-
-/** Rejects when the child exits on its own, so a crashed notifier ends the run instead of hanging it. */
-function exitedEarly(child: ChildProcess): Promise<never> {
-  return new Promise((_, reject) => {
-    child.once('exit', (code, signal) =>
-      reject(new Error(`notifier exited (${signal ?? `code ${code}`}) during the run`)),
-    );
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** The middle value (the lower middle one of an even count, so that it is one of the values). */
@@ -187,13 +157,15 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const events = Array.from({ length: count }, (_, i) => storedReadings(i));
   const bytes = Buffer.byteLength(JSON.stringify(events[0]));
 
+  ctx.log('compiling the notifier (tsc -b)');
+  buildServices('notifier');
   const nc = await connectNats({ servers: urls.natsUrl });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const connection = await amqp.connect(urls.amqpUrl);
   const admin = await connection.createChannel();
   const streams: string[] = [];
-  let notifier: ChildProcess | undefined;
+  let notifier: ServiceProcess | undefined;
   const raws: number[] = [];
   const throughs: number[] = [];
   try {
@@ -229,8 +201,8 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         );
       }
       notifier = startNotifier(prefix, exchange, await freePort());
-      throughs.push(await Promise.race([counter.rate(count, skip), exitedEarly(notifier)]));
-      await stopProcess(notifier);
+      throughs.push(await Promise.race([counter.rate(count, skip), notifier.exited]));
+      await notifier.stop();
       ctx.log(
         `round ${round}: raw amqplib ${raws.at(-1)!.toFixed(0)} msg/s, notifier ${throughs.at(-1)!.toFixed(0)} events/s`,
       );
@@ -250,7 +222,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       },
     ];
   } finally {
-    if (notifier) await stopProcess(notifier);
+    await notifier?.stop();
     await admin.deleteQueue(queue).catch(() => undefined);
     await admin.deleteExchange(exchange).catch(() => undefined);
     await connection.close().catch(() => undefined);

@@ -5,16 +5,12 @@
  * idempotent upsert (INSERT … ON CONFLICT DO UPDATE … WHERE changed) into an indexed table, in
  * transactions of the store's write size.
  *
- * The store runs as its own process (its `start` script) against a fresh, migrated database,
+ * The store runs as its own process, as deployed (compiled, `start:dist`), against a fresh, migrated database,
  * with the whole backlog already in its stream; the clock runs from its "started" log line to
  * the commit of the last batch, so its boot is not counted.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { natsNames, type ReadingsBatchInput } from '@ep/contracts';
 import { createTestDatabase, freePort, infraUrls, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -24,9 +20,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { runCli } from '../cli.js';
 import type { BenchContext, Measurement, Suite } from '../harness.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const storeDir = join(here, '../../../../services/measurement-store');
+import { buildServices, startService, type ServiceProcess } from '../services.js';
 
 // A realistic batch: one poll of a site (or a file chunk), 200 points × 25 quarter-hours.
 const POINTS = 200;
@@ -113,8 +107,10 @@ async function run({ quick, log }: BenchContext): Promise<Measurement[]> {
   const client = new pg.Client({ connectionString: testDb.url });
   await client.connect();
   const nc = await connectNats({ servers: urls.natsUrl });
-  let store: ReturnType<typeof spawn> | undefined;
+  let store: ServiceProcess | undefined;
   try {
+    log('compiling measurement-store (tsc -b)');
+    buildServices('measurement-store');
     log(`migrating ${testDb.name}`);
     runCli(['migrate'], testDb.url);
     runCli(['sites', 'add', 'bench', '--tz', 'America/Chicago'], testDb.url);
@@ -142,43 +138,28 @@ async function run({ quick, log }: BenchContext): Promise<Measurement[]> {
     }
     log(`store: ${batches} batches (${samples} samples) in ${names.streams.readings}; starting it`);
 
-    const script = (
-      JSON.parse(readFileSync(join(storeDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
-    ).scripts.start;
-    const [command, ...args] = script.split(/\s+/);
-    let started = 0;
-    const proc = spawn(command!, args, {
-      cwd: storeDir,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        DATABASE_URL: testDb.url,
-        NATS_URL: urls.natsUrl,
-        EP_NATS_PREFIX: prefix,
-        PORT: String(await freePort()),
-        LOG_LEVEL: 'info',
-        STORE_BATCH_SAMPLES: String(WRITE_SAMPLES),
-      },
+    const proc = startService('measurement-store', {
+      DATABASE_URL: testDb.url,
+      NATS_URL: urls.natsUrl,
+      EP_NATS_PREFIX: prefix,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+      STORE_BATCH_SAMPLES: String(WRITE_SAMPLES),
     });
     store = proc;
-    proc.stdout!.on('data', (d: Buffer) => {
-      if (!started && d.toString().includes('measurement-store started')) started = performance.now();
-    });
     for (;;) {
       const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM batches');
       if (Number(rows[0]!.n) >= batches) break;
-      if (proc.exitCode !== null) throw new Error(`the store exited with ${proc.exitCode}`);
+      if (proc.proc.exitCode !== null) throw new Error(`the store exited with ${proc.proc.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - (await proc.ready)) / 1000;
     const rate = samples / seconds;
     log(`store: ${rate.toFixed(0)} samples/s (${seconds.toFixed(2)} s)`);
     const check = await client.query<{ n: string }>('SELECT count(*) AS n FROM measurements');
     if (Number(check.rows[0]!.n) !== samples)
       throw new Error(`expected ${samples} rows, found ${check.rows[0]!.n}`);
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    await exited;
+    await proc.stop();
 
     const after = await baseline(client, writes, 'bench_baseline_2');
     log(`baseline (after): ${after.toFixed(0)} samples/s`);
@@ -193,11 +174,7 @@ async function run({ quick, log }: BenchContext): Promise<Measurement[]> {
       },
     ];
   } finally {
-    if (store && store.exitCode === null) {
-      const exited = new Promise((resolve) => store!.once('exit', resolve));
-      store.kill('SIGTERM');
-      await exited;
-    }
+    await store?.stop();
     const jsm = await jetstreamManager(nc);
     for (const stream of Object.values(names.streams))
       await jsm.streams.delete(stream).catch(() => undefined);
