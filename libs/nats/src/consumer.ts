@@ -34,11 +34,16 @@ export interface SingleConsumerOptions<T> extends ConsumerOptions<T> {
   /** Handlers running at once in this process. */
   concurrency: number;
   /**
-   * A second bound on the messages in hand: their summed weight (the store weighs a readings
-   * batch by its samples), so that a few large messages cannot fill the process as many small
-   * ones may. A message heavier than `max` still runs, alone. Pulling waits while it is full.
+   * A second bound on the decoded messages in hand: their summed weight (the store weighs a
+   * readings batch by its samples), so that a few large messages cannot fill the process as many
+   * small ones may. A message heavier than `max` still runs, alone. While it is full the loop
+   * pulls nothing; the raw messages nats.js already holds are bounded by `prefetch`. A `weigh`
+   * that throws or gives no finite number ≥ 0 terminates and reports the message, as a decode
+   * failure does.
    */
   budget?: { max: number; weigh: (value: NoInfer<T>) => number };
+  /** Messages nats.js keeps pulled ahead of the handlers (default: concurrency). */
+  prefetch?: number;
   /** Does the work; resolve only once the side effect is durable. Throw PermanentError for messages that can never succeed. */
   handle: (value: NoInfer<T>, delivery: Delivery) => Promise<void>;
 }
@@ -96,8 +101,21 @@ function common<T>(options: ConsumerOptions<T>) {
  * when the message cannot be decoded or the handler throws a PermanentError.
  */
 export function createConsumer<T>(options: SingleConsumerOptions<T>): ConsumerLoop {
-  const { log, signal, settler, loop } = common(options);
-  const slots = new Slots(options.concurrency, signal, options.budget?.max);
+  const { budget } = options;
+  // Weighing is part of decoding: a message that cannot be weighed cannot be handled either.
+  const { log, signal, settler, loop } = common<{ value: T; weight: number }>({
+    ...options,
+    decode(delivery) {
+      const value = options.decode(delivery);
+      const weight = budget ? budget.weigh(value) : 1;
+      if (!Number.isFinite(weight) || weight < 0)
+        throw new Error(
+          `the consumer's budget weighs this message ${weight}; a weight is a finite number ≥ 0`,
+        );
+      return { value, weight };
+    },
+  });
+  const slots = new Slots(options.concurrency, signal, budget?.max);
 
   async function handleOne(value: T, delivery: Delivery, maxDeliver: number): Promise<void> {
     try {
@@ -117,15 +135,16 @@ export function createConsumer<T>(options: SingleConsumerOptions<T>): ConsumerLo
     }
   }
 
-  return loop(options.concurrency, {
+  return loop(options.prefetch ?? options.concurrency, {
     async dispatch(msg, consumer: ConsumerInfo) {
       const delivery = toDelivery(msg);
-      // Decoded before it takes a slot: the budget needs the value to weigh it.
+      // Decoded before it takes a slot, as the budget needs its weight. An undecodable message
+      // is terminated and reported (onInvalid) before the next is pulled.
       const decoded = await settler.decode(delivery);
       if (!decoded.ok) return;
-      const weight = options.budget?.weigh(decoded.value) ?? 1;
+      const { value, weight } = decoded.value;
       const maxDeliver = consumer.config.max_deliver ?? -1;
-      const started = await slots.run(() => handleOne(decoded.value, delivery, maxDeliver), weight);
+      const started = await slots.run(() => handleOne(value, delivery, maxDeliver), weight);
       if (!started) settler.release(delivery);
     },
     release: (msg) => settler.release(toDelivery(msg)),

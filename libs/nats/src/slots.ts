@@ -43,6 +43,8 @@ export class Slots {
    * must not reject.
    */
   async run(task: () => Promise<void>, weight = 1): Promise<boolean> {
+    if (!Number.isFinite(weight) || weight < 0)
+      throw new Error(`a task's weight must be finite and ≥ 0, got ${weight}`);
     while (this.full(weight) && !this.signal.aborted) {
       await Promise.race([...this.running, this.aborted]);
     }

@@ -237,6 +237,7 @@ describe('consume loop', () => {
     let weight = 0;
     const sums: number[] = [];
     const handled: number[] = [];
+    const invalid: InvalidMessage[] = [];
     const loop = f.track(
       createConsumer({
         js: f.js,
@@ -247,6 +248,9 @@ describe('consume loop', () => {
         decode: (msg) => parseReading(msg.json()),
         // Weigh a reading by its n: at most 100 in hand, whatever the count allows.
         budget: { max: 100, weigh: (r) => r.n },
+        onInvalid: (m) => {
+          invalid.push(m);
+        },
         handle: async (r) => {
           weight += r.n;
           sums.push(weight);
@@ -258,8 +262,12 @@ describe('consume loop', () => {
     );
     const ns = [40, 40, 40, 10, 10, 90, 250, 5, 5, 60];
     for (const [i, n] of ns.entries()) await publish(f.js, s.subject, { n }, { msgID: `w-${i}` });
+    // A message that weighs less than nothing is terminated and reported like an undecodable one.
+    await publish(f.js, s.subject, { n: -3 }, { msgID: 'w-negative' });
     await loop.start();
-    await waitFor(() => handled.length === ns.length, { what: 'all handled' });
+    await waitFor(() => handled.length === ns.length && invalid.length === 1, { what: 'all settled' });
+    expect(invalid[0]).toMatchObject({ reason: 'invalid' });
+    expect(String(invalid[0]!.error)).toMatch(/weighs this message -3/);
     // Nothing pushed the sum past 100, except 250, which exceeds the budget alone and ran by itself.
     expect(sums.filter((sum) => sum > 100)).toEqual([250]);
     expect(Math.max(...sums.filter((sum) => sum <= 100))).toBeGreaterThan(40);

@@ -1,4 +1,4 @@
-import { ReadingsBatchV1, type NatsNames, type ReadingsBatch } from '@ep/contracts';
+import { ReadingsBatchV1, SAMPLES_PER_BATCH, type NatsNames, type ReadingsBatch } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
 import {
   createConsumer,
@@ -175,9 +175,15 @@ export function createReadingsConsumer(deps: {
     decode: jsonDecoder((v) => ReadingsBatchV1.parse(v)),
     onInvalid: recordInvalid(db, logger),
     // Messages of the writes running plus one gathering, by count and by samples: a backlog of
-    // 5,000-sample upload batches would otherwise put 300 of them (1.5 M samples) in memory.
+    // 5,000-sample upload batches would otherwise put 300 of them (1.5 M samples) in memory,
+    // decoded. Never below three upload batches a write, or a small STORE_BATCH_SAMPLES would
+    // make the store take such batches one at a time. Raw messages pulled ahead: one write's worth.
     concurrency: limits.maxMessages * (limits.maxWrites + 1),
-    budget: { max: limits.maxSamples * (limits.maxWrites + 1), weigh: sampleCount },
+    budget: {
+      max: Math.max(limits.maxSamples, 3 * SAMPLES_PER_BATCH) * (limits.maxWrites + 1),
+      weigh: sampleCount,
+    },
+    prefetch: limits.maxMessages,
     ...(deps.registry ? { registry: deps.registry } : {}),
     ...(deps.nakDelayMs !== undefined ? { nakDelayMs: deps.nakDelayMs } : {}),
     handle(batch, delivery) {
