@@ -1,14 +1,11 @@
+import { COMMA, QUOTE, SPACE, TAB } from './chars.js';
+
 /** The fields of one CSV line, or why the line cannot be split. */
 export interface SplitResult {
   fields: string[];
   /** Set when a quoted field never closes (a file cut off inside a field). */
   error?: { column: number; reason: string };
 }
-
-const QUOTE = 34;
-const COMMA = 44;
-const SPACE = 32;
-const TAB = 9;
 
 /**
  * Splits one CSV line. Quoted fields may hold commas and doubled quotes; white space between a

@@ -1,3 +1,5 @@
+import { CR, LF } from './chars.js';
+
 /** One line of a text file, without its line end; `number` counts from 1 as an editor does. */
 export interface Line {
   number: number;
@@ -5,9 +7,6 @@ export interface Line {
   /** False only for a last line that ended without CR/LF (a file cut off, or a footer without one). */
   terminated: boolean;
 }
-
-const CR = 13;
-const LF = 10;
 
 /**
  * Splits a byte stream into lines. Accepts LF, CRLF and CR-only line ends (Insight writes all

@@ -1,4 +1,5 @@
 import type { PointInfo } from './model.js';
+import { DIGIT_0, DIGIT_9, DOT, LOWER_E, MINUS, PLUS, SPACE, TAB, UPPER_E } from './chars.js';
 
 export const QUALITY_GOOD = 0;
 export const QUALITY_DATA_LOSS = 2;
@@ -45,16 +46,6 @@ const KNOWN_STATES: Record<string, number> = {
 };
 
 const STATE_WORD = /^[A-Za-z][A-Za-z0-9 _./-]{0,39}$/;
-
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
-const PLUS = 43;
-const MINUS = 45;
-const DOT = 46;
-const LOWER_E = 101;
-const UPPER_E = 69;
-const SPACE = 32;
-const TAB = 9;
 
 /** Skips ASCII digits from `i`; returns where they end. */
 function digits(s: string, i: number): number {
