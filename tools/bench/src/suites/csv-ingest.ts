@@ -10,7 +10,7 @@
  * loader. Measured:
  * - samples/s end to end (request sent → last sample committed), against PostgreSQL COPY of the
  *   same rows into an indexed table in the same run (the bare tool at the end of the path);
- * - the parse rate alone (upload-ingest's first pass, from its /metrics), against a bare
+ * - the parse rate alone (upload-ingest's first pass, which reads every cell and time but builds no batch; from its /metrics), against a bare
  *   readline + split(',') of the same file;
  * - peak RSS of upload-ingest, against its peak once booted (before the upload).
  */
@@ -250,7 +250,7 @@ export const csvIngestSuite: Suite = {
           baseline: samples / copySeconds,
         },
         {
-          name: 'parse alone (upload-ingest first pass)',
+          name: 'parse alone (first pass: every cell and time read, batches counted, none built)',
           value: samples / parseSeconds,
           unit: 'samples/s',
           baseline: samples / bareSeconds,
