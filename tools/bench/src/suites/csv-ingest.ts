@@ -10,8 +10,8 @@
  * loader. Measured:
  * - samples/s end to end (request sent → last sample committed), against PostgreSQL COPY of the
  *   same rows into an indexed table in the same run (the bare tool at the end of the path);
- * - the parse rate alone (upload-ingest's first pass, which reads every cell and time but builds no batch; from its /metrics), against a bare
- *   readline + split(',') of the same file;
+ * - the parse rate alone (upload-ingest's first pass, which reads every cell and time but
+ *   builds no batch; from its /metrics), against a bare readline + split(',') of the same file;
  * - peak RSS of upload-ingest, against its peak once booted (before the upload).
  */
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
