@@ -88,8 +88,9 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   const status = statusOf(err);
   if (status < 500) {
     let message = typeof err.message === 'string' && err.message ? err.message : STATUS_CODES[status]!;
-    // fastify's 415 does not say which type it refused.
-    if (status === 415 && request.headers['content-type']) message += `: ${request.headers['content-type']}`;
+    // fastify's 415 does not say which type it refused (an HttpError 415 says what it wants).
+    if (status === 415 && !(error instanceof HttpError) && request.headers['content-type'])
+      message += `: ${request.headers['content-type']}`;
     const details = error instanceof HttpError ? error.details : undefined;
     request.log.info({ statusCode: status, reason: message }, 'request rejected');
     return reply.code(status).send({ error: STATUS_CODES[status], message, requestId: request.id, details });

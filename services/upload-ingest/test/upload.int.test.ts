@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { fixture, multipart, uploadTestEnv } from './support.js';
@@ -55,6 +56,8 @@ async function post(
     body: (await res.json()) as Report & { message: string; details?: { line?: number; message: string }[] },
   };
 }
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 const measurement = (name: string, ts: string) =>
   sql<{ value: number | null; quality: number }>`
@@ -311,6 +314,45 @@ describe('bad input: each answer names the problem', () => {
     );
     expect(misplaced.status).toBe(422);
     expect(misplaced.body.message).toContain('send it to /upload/alc');
+
+    // Each refused file is on record as a failed upload with its reason and its bytes.
+    const refused = await sql<{
+      id: string;
+      status: string;
+      format: string | null;
+      errors: unknown;
+      raw: Buffer;
+    }>`
+      SELECT id, status, format, errors, raw FROM uploads WHERE sha256 = ${sha256(garbage)}`.execute(env.db);
+    expect(refused.rows).toEqual([
+      {
+        id: expect.stringMatching(/^u_/),
+        status: 'failed',
+        format: null,
+        errors: [{ line: 1, column: null, reason: expect.stringContaining('not CSV text') }],
+        raw: garbage,
+      },
+    ]);
+    expect(bin.body.message).toContain(`(upload ${refused.rows[0]!.id})`);
+    const listed = await fetch(`${env.base}/uploads/${refused.rows[0]!.id}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(((await listed.json()) as Report).status).toBe('failed');
+    // Sent again: refused again, naming the first record and its reason; still one record each.
+    const binAgain = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
+    expect([binAgain.status, binAgain.body.message]).toEqual([415, bin.body.message]);
+    expect(bin.body.message).toMatch(/\(upload u_[0-9a-f-]+\)$/);
+    const unknownAgain = await post('/upload/alc?site=carleton', 'name,age\nbob,3\n', { type: 'text/csv' });
+    expect(unknownAgain.status).toBe(422);
+    expect(unknownAgain.body.message).toMatch(/uploaded before .* no usable data/);
+    expect(unknownAgain.body.details).toEqual([
+      { line: 1, message: expect.stringContaining('the file format is not recognised') },
+    ]);
+    expect(
+      await env.count(
+        sql`SELECT count(*)::int AS n FROM uploads WHERE sha256 IN (${sha256(garbage)}, ${sha256('name,age\nbob,3\n')})`,
+      ),
+    ).toBe(2);
   });
 
   it('422 with every bad line listed when nothing in a recognised file is usable', async () => {

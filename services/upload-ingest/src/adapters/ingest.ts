@@ -110,10 +110,8 @@ export async function ingestUpload(
   const { kind, site, file } = request;
 
   if (looksBinary(file.head)) {
-    throw new UploadRefused(
-      415,
-      `the file is not CSV text (binary content); accepted at /upload/${kind}: ${accepted(kind)}`,
-    );
+    const why = `the file is not CSV text (binary content); accepted at /upload/${kind}: ${accepted(kind)}`;
+    throw new UploadRefused(415, why, [], await recordRefused(deps, request, why));
   }
 
   const existing = await findUploadBySha(db, site.id, kind, file.sha256);
@@ -137,11 +135,14 @@ export async function ingestUpload(
   } else {
     const detection = await detect(createReadStream(file.path), kind);
     if (!detection.ok) {
-      if (detection.empty) throw new UploadRefused(422, 'the file holds no data (only blank lines)');
-      const why = detection.detected
-        ? `the file is a ${FORMAT_DESCRIPTIONS[detection.detected]}, which /upload/${kind} does not take (send it to /upload/${detection.detected.split('-')[0]})`
-        : 'the file format is not recognised';
-      throw new UploadRefused(422, `${why}; accepted at /upload/${kind}: ${accepted(kind)}`);
+      let why = 'the file holds no data (only blank lines)';
+      if (!detection.empty) {
+        why = detection.detected
+          ? `the file is a ${FORMAT_DESCRIPTIONS[detection.detected]}, which /upload/${kind} does not take (send it to /upload/${detection.detected.split('-')[0]})`
+          : 'the file format is not recognised';
+        why = `${why}; accepted at /upload/${kind}: ${accepted(kind)}`;
+      }
+      throw new UploadRefused(422, why, [], await recordRefused(deps, request, why));
     }
     uploadId = `u_${randomUUID()}`;
     const created = await insertUpload(
@@ -223,6 +224,39 @@ export async function ingestUpload(
   deps.metrics.samples.inc({ format }, summary.samples);
   const row = (await findUpload(db, uploadId))!;
   return { report: toReport(row), created: true };
+}
+
+/**
+ * Keeps a file refused whole (binary, empty, unknown or misplaced format) on record, as a failed
+ * upload with the reason and the original bytes, so an operator can see what a sender posted.
+ * Posting it again finds that record. Returns the upload's id.
+ */
+async function recordRefused(
+  deps: IngestDeps,
+  request: { kind: UploadKind; site: SiteRef; file: SpooledFile; filename: string | null; uploader: string },
+  reason: string,
+): Promise<string> {
+  const { db } = deps;
+  const { kind, site, file } = request;
+  const id = `u_${randomUUID()}`;
+  const created = await insertUpload(
+    db,
+    {
+      id,
+      kind,
+      format: null,
+      filename: request.filename,
+      sha256: file.sha256,
+      size: file.size,
+      siteId: site.id,
+      uploader: request.uploader,
+      status: 'failed',
+      errors: [{ line: 1, column: null, reason }],
+    },
+    file.path,
+  );
+  if (created) return id;
+  return (await findUploadBySha(db, site.id, kind, file.sha256))?.id ?? id;
 }
 
 async function runPass(

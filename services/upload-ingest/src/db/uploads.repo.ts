@@ -94,6 +94,8 @@ export interface NewUpload {
   siteId: number;
   uploader: string;
   status: string;
+  /** Why a file was refused whole (status failed at once); parse problems come later via setParsed. */
+  errors?: ParseIssue[];
 }
 
 // The raw file goes in by slices appended in one transaction: one 100 MB parameter would be
@@ -118,6 +120,7 @@ export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path
         site_id: upload.siteId,
         uploader: upload.uploader,
         status: upload.status,
+        ...(upload.errors ? { errors: JSON.stringify(upload.errors) } : {}),
         raw: Buffer.alloc(0),
       })
       .onConflict((oc) => oc.columns(['site_id', 'kind', 'sha256']).doNothing())
