@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -7,7 +7,14 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { extractTraceContext, injectTraceHeaders, tracer, withSpan } from './index.js';
+import {
+  extractTraceContext,
+  injectTraceHeaders,
+  nextHopTraceHeaders,
+  startMessageSpan,
+  tracer,
+  withSpan,
+} from './index.js';
 
 // The real SDK pieces, recording in memory instead of exporting: what startTelemetry registers,
 // minus the network.
@@ -93,5 +100,47 @@ describe('withSpan', () => {
     const span = spanNamed('publish');
     expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'broker refused' });
     expect(span?.events.map((e) => e.name)).toEqual(['exception']);
+  });
+});
+
+describe('next hop', () => {
+  const upstream = () => {
+    const span = tracer('test').startSpan('upload');
+    const headers = injectTraceHeaders({ tracestate: 'ep=1' }, trace.setSpan(context.active(), span));
+    span.end();
+    return { span, headers };
+  };
+
+  it('passes received trace headers on as they are when no span records here', () => {
+    const { headers } = upstream();
+    // An HTTP request's headers: lower-case names, other headers beside them.
+    const received = { 'content-type': 'text/csv', traceparent: headers['traceparent'], tracestate: 'ep=1' };
+    expect(nextHopTraceHeaders(received, ROOT_CONTEXT)).toEqual({
+      traceparent: headers['traceparent'],
+      tracestate: 'ep=1',
+    });
+    expect(nextHopTraceHeaders({ 'x-other': '1' }, ROOT_CONTEXT)).toEqual({});
+    expect(nextHopTraceHeaders(undefined, ROOT_CONTEXT)).toEqual({});
+  });
+
+  it('gives the active span when one records, a child of what came in', async () => {
+    const { span, headers } = upstream();
+    const next = await withSpan('upload siemens', headers, () => nextHopTraceHeaders(headers));
+    const child = spanNamed('upload siemens');
+    expect(child?.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+    expect(next['traceparent']).toBe(`00-${span.spanContext().traceId}-${child?.spanContext().spanId}-01`);
+  });
+
+  it('startMessageSpan: a span over gathered work, continuing the received trace, ended once', () => {
+    const { span, headers } = upstream();
+    const work = startMessageSpan('store readings', headers);
+    const next = work.nextHop();
+    work.end(new Error('write failed'));
+    work.end();
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'store readings');
+    expect(spans).toHaveLength(1);
+    expect(spans[0]?.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+    expect(spans[0]?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'write failed' });
+    expect(next['traceparent']).toBe(`00-${span.spanContext().traceId}-${spans[0]?.spanContext().spanId}-01`);
   });
 });

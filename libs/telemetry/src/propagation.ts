@@ -80,3 +80,62 @@ export function withSpan<T>(
     }
   });
 }
+
+/** The W3C trace context headers, as they travel from hop to hop. */
+const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/**
+ * The trace headers for the next hop (a NATS publish, an AMQP message) of work done for a
+ * received message or request: the context of `ctx` when tracing is on, a child of what came in;
+ * with tracing off, the received `traceparent` and `tracestate` passed on as they are, so a trace
+ * begun upstream still joins up downstream of a service that records nothing.
+ */
+export function nextHopTraceHeaders(
+  received: HeaderCarrier | undefined,
+  ctx: Context = context.active(),
+): Record<string, string> {
+  const injected = injectTraceHeaders({}, ctx);
+  if (injected['traceparent']) return injected;
+  const out: Record<string, string> = {};
+  if (!received) return out;
+  for (const name of TRACE_HEADERS) {
+    const value = getter.get(received, name);
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first) out[name] = first;
+  }
+  return out;
+}
+
+/** A span over work that outlives one call; see startMessageSpan. */
+export interface MessageSpan {
+  /** Headers that continue this span's trace at the next hop (see nextHopTraceHeaders). */
+  nextHop(): Record<string, string>;
+  /** Ends the span, recording `err` (status ERROR) when given. Later calls do nothing. */
+  end(err?: unknown): void;
+}
+
+/**
+ * Starts a span for a received message whose work is not one function call (the store gathers
+ * messages into shared writes), with the trace in `parentHeaders` as its parent.
+ */
+export function startMessageSpan(name: string, parentHeaders: HeaderCarrier): MessageSpan {
+  const parent = extractTraceContext(parentHeaders);
+  const span = tracer('@ep/telemetry').startSpan(name, {}, parent);
+  const ctx = trace.setSpan(parent, span);
+  let ended = false;
+  return {
+    nextHop: () => nextHopTraceHeaders(parentHeaders, ctx),
+    end(err) {
+      if (ended) return;
+      ended = true;
+      if (err !== undefined) {
+        span.recordException(err instanceof Error ? err : String(err));
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: err instanceof Error ? err.message : String(err),
+        });
+      }
+      span.end();
+    },
+  };
+}

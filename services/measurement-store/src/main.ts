@@ -1,6 +1,7 @@
 import { httpResource } from '@ep/http';
 import { createLifecycle } from '@ep/lifecycle';
 import { createLogger } from '@ep/logger';
+import { startTelemetry } from '@ep/telemetry';
 import { buildApp } from './app.js';
 import { readConfig } from './config.js';
 import { buildStore } from './store.js';
@@ -10,6 +11,12 @@ const config = readConfig();
 const logger = createLogger({ name: 'measurement-store', level: config.LOG_LEVEL });
 const lifecycle = createLifecycle({ logger });
 lifecycle.installSignalHandlers();
+const telemetry = await startTelemetry({
+  serviceName: 'measurement-store',
+  endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
+// Added first, so stopped last: the spans of the final writes are flushed.
+lifecycle.add({ name: 'telemetry', stop: () => telemetry.shutdown() });
 
 const store = await buildStore({
   databaseUrl: config.DATABASE_URL,

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import { authenticate, authorize, type FindApiKey, type Principal, type Scope } from '@ep/auth';
 import { errorResponseSchema, HttpError, type HttpServer } from '@ep/http';
+import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -179,13 +180,18 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
         reply.removeHeader('connection');
         const outcome = (label: string) => options.ingest.metrics.requests.inc({ kind, outcome: label });
         try {
-          const { report: body, created } = await ingestUpload(options.ingest, {
-            kind,
-            site,
-            file,
-            filename,
-            uploader: principal.name,
-          });
+          // One span per upload, continuing the sender's trace if it sent one; every batch
+          // carries it on to the store and the notifier (ARCHITECTURE: HTTP → AMQP, one trace).
+          const { report: body, created } = await withSpan(`upload ${kind}`, request.headers, () =>
+            ingestUpload(options.ingest, {
+              kind,
+              site,
+              file,
+              filename,
+              uploader: principal.name,
+              trace: nextHopTraceHeaders(request.headers),
+            }),
+          );
           outcome(created ? 'accepted' : 'duplicate');
           if (!created && body.status === 'failed') {
             throw new UploadRefused(

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { natsNames } from '@ep/contracts';
+import { silentLogger } from '@ep/logger';
+import { connectNats } from '@ep/nats';
+import { infraUrls } from '@ep/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';
 import { fixture, multipart, uploadTestEnv } from './support.js';
 
@@ -418,5 +423,43 @@ describe('too large', () => {
     expect(res.status).toBe(413);
     // The refused request's socket is closed, so the next request gets a clean connection.
     expect((await fetch(`${env.base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('trace context', () => {
+  it("carries the sender's traceparent on every readings batch and every stored event of the upload", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    // Another file than the earlier tests' (one more line end), so it is a new upload.
+    const file = Buffer.concat([fixture('reccntr-audit-trend-report.head300.csv'), Buffer.from('\r\n')]);
+    const res = await fetch(`${env.base}/upload/siemens?site=olaf`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv', traceparent },
+      body: file,
+    });
+    expect(res.status).toBe(202);
+    const { uploadId } = (await res.json()) as Report;
+    await env.waitStored(uploadId, key);
+
+    const nc = await connectNats({ url: infraUrls().natsUrl, name: 'trace-test', logger: silentLogger() });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const names = natsNames(env.prefix);
+      // Tracing is off in tests: each hop passes the received context on as it is.
+      const headersOf = async (stream: string) => {
+        const { state } = await jsm.streams.info(stream);
+        const found: (string | undefined)[] = [];
+        for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+          const msg = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+          const body = msg?.json<{ origin?: { uploadId?: string } }>();
+          if (body?.origin?.uploadId === uploadId) found.push(msg!.header?.get('traceparent'));
+        }
+        return found;
+      };
+      const batches = Math.ceil((57 * 234) / 1000);
+      expect(await headersOf(names.streams.readings)).toEqual(Array(batches).fill(traceparent));
+      expect(await headersOf(names.streams.stored)).toEqual(Array(batches).fill(traceparent));
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { ReadingsBatchV1, SAMPLES_PER_BATCH, type NatsNames, type ReadingsBatch } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
+import { startMessageSpan, type MessageSpan } from '@ep/telemetry';
 import {
   createConsumer,
   PermanentError,
@@ -32,6 +33,8 @@ export interface GatherLimits {
 interface Item {
   batch: ReadingsBatch;
   delivery: Delivery;
+  /** From gathering to ack; its trace goes on in the stored event's headers. */
+  span: MessageSpan;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -136,13 +139,17 @@ export function createReadingsConsumer(deps: {
       }));
       const { events, dropped } = await writer.write(batches);
       // After the commit: a crash from here on redelivers, and the replay publishes the same ids.
+      const byBatch = new Map(accepted.map((i) => [i.batch.batchId, i]));
       await Promise.all(
         events.map((event) =>
-          publish(js, names.subjects.storedReadings(event.site), event, { msgID: event.batchId }),
+          publish(js, names.subjects.storedReadings(event.site), event, {
+            msgID: event.batchId,
+            headers: byBatch.get(event.batchId)?.span.nextHop() ?? {},
+          }),
         ),
       );
       for (const d of dropped) {
-        const item = accepted.find((i) => i.batch.batchId === d.batchId)!;
+        const item = byBatch.get(d.batchId)!;
         logger.warn(
           { batchId: d.batchId, dropped: d.samples.length },
           'samples with unusable timestamps dropped',
@@ -189,7 +196,20 @@ export function createReadingsConsumer(deps: {
     handle(batch, delivery) {
       if (closing) return Promise.reject(new Error('store is stopping; the message will be redelivered'));
       return new Promise<void>((resolve, reject) => {
-        pending.push({ batch, delivery, resolve, reject });
+        const span = startMessageSpan('store readings', delivery.headers);
+        pending.push({
+          batch,
+          delivery,
+          span,
+          resolve: () => {
+            span.end();
+            resolve();
+          },
+          reject: (err) => {
+            span.end(err);
+            reject(err);
+          },
+        });
         pendingSamples += sampleCount(batch);
         if (pending.length >= limits.maxMessages || pendingSamples >= limits.maxSamples) cut();
         else timer ??= setTimeout(cut, limits.maxWaitMs);

@@ -1,6 +1,7 @@
 import { TeststandEventV1, type NatsNames, type StoredTeststand, type TeststandEvent } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
-import { createConsumer, publish, type ConsumerLoop } from '@ep/nats';
+import { createConsumer, publish, type ConsumerLoop, type Delivery } from '@ep/nats';
+import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import { jsonDecoder } from './decode.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
@@ -27,7 +28,10 @@ export function createTeststandConsumer(deps: {
   const { js, names, db, metrics } = deps;
   const logger = deps.logger.child({ component: 'teststand' });
 
-  async function handle(event: TeststandEvent): Promise<void> {
+  const handle = (event: TeststandEvent, delivery: Delivery) =>
+    withSpan('store teststand', delivery.headers, () => store(event, delivery));
+
+  async function store(event: TeststandEvent, delivery: Delivery): Promise<void> {
     const { id, state } = await db.transaction().execute(async (trx) => {
       const message = await insertTeststandMessage(trx, event);
       const change = message.inserted ? standChange(event) : undefined;
@@ -49,6 +53,7 @@ export function createTeststandConsumer(deps: {
     };
     await publish(js, names.subjects.storedTeststand(event.stand, event.kind), stored, {
       msgID: event.eventId,
+      headers: nextHopTraceHeaders(delivery.headers),
     });
   }
 

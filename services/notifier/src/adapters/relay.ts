@@ -1,25 +1,12 @@
 import type { AmqpPublisher } from '@ep/amqp';
 import { PermanentError, type Delivery } from '@ep/nats';
-import { injectTraceHeaders, withSpan } from '@ep/telemetry';
+import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import type { StoredEnvelope } from '../domain/envelope.js';
 import { toAmqpMessages } from '../domain/message.js';
 import { ZodError } from 'zod';
 import type { BrokerGate } from './broker-gate.js';
 import type { NotifierMetrics } from './metrics.js';
 import type { Window } from './window.js';
-
-/** The W3C trace context headers carried from the NATS message to the AMQP message. */
-const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
-
-/** The trace context headers of a NATS delivery, as they are (names matched case-insensitively). */
-export function traceContext(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) {
-    const name = key.toLowerCase();
-    if ((TRACE_HEADERS as readonly string[]).includes(name)) out[name] = value;
-  }
-  return out;
-}
 
 export interface RelayOptions {
   publisher: Pick<AmqpPublisher, 'publish'>;
@@ -48,8 +35,7 @@ export function createRelay(
     // traceparent is passed through, so a consumer can still join the trace.
     withSpan(`publish ${event.type}`, delivery.headers, async () => {
       await gate.wait(delivery);
-      const injected = injectTraceHeaders({});
-      const trace = injected['traceparent'] ? injected : traceContext(delivery.headers);
+      const trace = nextHopTraceHeaders(delivery.headers);
       const started = performance.now();
       const messages = messagesOf(event, delivery, maxMessageBytes, trace);
       // All parts are in flight at once on the confirm channel; a part that failed makes the

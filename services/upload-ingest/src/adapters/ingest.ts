@@ -102,9 +102,20 @@ const IN_PROGRESS = new Set(['received', 'parsing', 'publishing']);
  * and every batch know the totals), and a second pass that publishes the batches to JetStream.
  * Both passes stream the spooled file: memory does not grow with the file.
  */
+/** One received file and who sent it where. */
+export interface UploadRequest {
+  kind: UploadKind;
+  site: SiteRef;
+  file: SpooledFile;
+  filename: string | null;
+  uploader: string;
+  /** Trace headers every published batch carries (see nextHopTraceHeaders). */
+  trace?: Record<string, string>;
+}
+
 export async function ingestUpload(
   deps: IngestDeps,
-  request: { kind: UploadKind; site: SiteRef; file: SpooledFile; filename: string | null; uploader: string },
+  request: UploadRequest,
 ): Promise<{ report: UploadReport; created: boolean }> {
   const { db, logger } = deps;
   const { kind, site, file } = request;
@@ -231,11 +242,7 @@ export async function ingestUpload(
  * upload with the reason and the original bytes, so an operator can see what a sender posted.
  * Posting it again finds that record. Returns the upload's id.
  */
-async function recordRefused(
-  deps: IngestDeps,
-  request: { kind: UploadKind; site: SiteRef; file: SpooledFile; filename: string | null; uploader: string },
-  reason: string,
-): Promise<string> {
+async function recordRefused(deps: IngestDeps, request: UploadRequest, reason: string): Promise<string> {
   const { db } = deps;
   const { kind, site, file } = request;
   const id = `u_${randomUUID()}`;
@@ -278,7 +285,7 @@ async function runPass(
 
 async function publishPass(
   deps: IngestDeps,
-  request: { kind: UploadKind; site: SiteRef; file: SpooledFile; filename: string | null },
+  request: UploadRequest,
   uploadId: string,
   format: Format,
   first: ParseSummary,
@@ -319,7 +326,10 @@ async function publishPass(
     // sample) becomes garbage at once instead of surviving into V8's old space.
     const payload = encodePayload(message);
     // A rejection is caught here at once: an unobserved one would be an unhandled rejection.
-    const p: Promise<void> = publish(deps.js, subject, payload, { msgID: batchId }).then(
+    const p: Promise<void> = publish(deps.js, subject, payload, {
+      msgID: batchId,
+      ...(request.trace ? { headers: request.trace } : {}),
+    }).then(
       () => {
         inflight.delete(p);
       },
