@@ -120,6 +120,15 @@ describe('next hop', () => {
       tracestate: 'ep=1',
     });
     expect(nextHopTraceHeaders({ 'x-other': '1' }, ROOT_CONTEXT)).toEqual({});
+    // Malformed or all-zero ids are not passed on, nor a tracestate without its traceparent.
+    const zeros = `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01`;
+    for (const traceparent of ['garbage', zeros, `${headers['traceparent']}\r\nx: 1`])
+      expect(nextHopTraceHeaders({ traceparent, tracestate: 'ep=1' }, ROOT_CONTEXT)).toEqual({});
+    expect(
+      nextHopTraceHeaders({ traceparent: headers['traceparent'], tracestate: 'x'.repeat(600) }, ROOT_CONTEXT),
+    ).toEqual({
+      traceparent: headers['traceparent'],
+    });
     expect(nextHopTraceHeaders(undefined, ROOT_CONTEXT)).toEqual({});
   });
 

@@ -81,14 +81,20 @@ export function withSpan<T>(
   });
 }
 
-/** The W3C trace context headers, as they travel from hop to hop. */
-const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+/** The W3C trace context headers, as they travel from hop to hop, and what each must look like. */
+const PASSED_ON = {
+  // Version 00, a trace id and a parent id that are not all zeros, flags.
+  traceparent: (v: string) => /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/.test(v),
+  // The W3C limit is 32 list members; 512 characters keeps a sender from bloating every message.
+  tracestate: (v: string) => v.length <= 512 && !/[\r\n]/.test(v),
+} as const;
 
 /**
  * The trace headers for the next hop (a NATS publish, an AMQP message) of work done for a
  * received message or request: the context of `ctx` when tracing is on, a child of what came in;
- * with tracing off, the received `traceparent` and `tracestate` passed on as they are, so a trace
- * begun upstream still joins up downstream of a service that records nothing.
+ * with tracing off, the received `traceparent` and `tracestate` passed on as they are (when they
+ * are well-formed), so a trace begun upstream still joins up downstream of a service that records
+ * nothing.
  */
 export function nextHopTraceHeaders(
   received: HeaderCarrier | undefined,
@@ -98,11 +104,13 @@ export function nextHopTraceHeaders(
   if (injected['traceparent']) return injected;
   const out: Record<string, string> = {};
   if (!received) return out;
-  for (const name of TRACE_HEADERS) {
+  for (const [name, valid] of Object.entries(PASSED_ON)) {
     const value = getter.get(received, name);
     const first = Array.isArray(value) ? value[0] : value;
-    if (first) out[name] = first;
+    if (first && valid(first)) out[name] = first;
   }
+  // A tracestate means nothing without the traceparent it belongs to.
+  if (!out['traceparent']) return {};
   return out;
 }
 

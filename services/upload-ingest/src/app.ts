@@ -99,7 +99,7 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
     } else {
       throw new HttpError(
         415,
-        `send the file as multipart/form-data (field "file") or with Content-Type text/csv`,
+        `send the file as multipart/form-data (field "file") or with Content-Type text/csv, not ${request.headers['content-type'] ?? 'no content type'}`,
       );
     }
     let file: SpooledFile;
@@ -192,7 +192,6 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
               trace: nextHopTraceHeaders(request.headers),
             }),
           );
-          outcome(created ? 'accepted' : 'duplicate');
           if (!created && body.status === 'failed') {
             throw new UploadRefused(
               422,
@@ -201,6 +200,7 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
               body.uploadId,
             );
           }
+          outcome(created ? 'accepted' : 'duplicate');
           return reply.code(created ? 202 : 200).send(body);
         } catch (err) {
           if (err instanceof UploadRefused) {

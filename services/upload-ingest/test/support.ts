@@ -13,6 +13,9 @@ import { type Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.js';
 import { buildService } from '../src/service.js';
 
+/** SAMPLES_PER_BATCH of the service under test: small, so that fixtures span several batches. */
+export const TEST_SAMPLES_PER_BATCH = 1000;
+
 export const fixturePath = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 export const fixture = (name: string) => readFileSync(fixturePath(name));
 
@@ -32,7 +35,7 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
     prefix,
     logger,
     maxBytes: options.maxBytes,
-    samplesPerBatch: 1000,
+    samplesPerBatch: TEST_SAMPLES_PER_BATCH,
     publishConcurrency: 8,
     staleSeconds: 300,
   });

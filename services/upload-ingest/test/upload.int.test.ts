@@ -6,7 +6,7 @@ import { connectNats } from '@ep/nats';
 import { infraUrls } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';
-import { fixture, multipart, uploadTestEnv } from './support.js';
+import { fixture, multipart, TEST_SAMPLES_PER_BATCH, uploadTestEnv } from './support.js';
 
 // HTTP → NATS → measurement-store (in process) → PostgreSQL, all real. Expected values are read
 // off the fixture files by hand; America/Chicago is UTC-6 in December, UTC-5 in August.
@@ -348,16 +348,48 @@ describe('bad input: each answer names the problem', () => {
     expect([binAgain.status, binAgain.body.message]).toEqual([415, bin.body.message]);
     expect(bin.body.message).toMatch(/\(upload u_[0-9a-f-]+\)$/);
     const unknownAgain = await post('/upload/alc?site=carleton', 'name,age\nbob,3\n', { type: 'text/csv' });
-    expect(unknownAgain.status).toBe(422);
-    expect(unknownAgain.body.message).toMatch(/uploaded before .* no usable data/);
-    expect(unknownAgain.body.details).toEqual([
-      { line: 1, message: expect.stringContaining('the file format is not recognised') },
-    ]);
+    expect([unknownAgain.status, unknownAgain.body.message]).toEqual([422, unknown.body.message]);
+    expect(unknown.body.message).toMatch(/not recognised.*\(upload u_[0-9a-f-]+\)$/);
     expect(
       await env.count(
         sql`SELECT count(*)::int AS n FROM uploads WHERE sha256 IN (${sha256(garbage)}, ${sha256('name,age\nbob,3\n')})`,
       ),
     ).toBe(2);
+  });
+
+  it('takes a file an older version refused once this one recognises it, on the same record', async () => {
+    // As an older service would have left it: refused whole, no format, the bytes kept.
+    const file = Buffer.concat([fixture('evans-trend-report-cr-bom.csv'), Buffer.from('\r\n\r\n')]);
+    const site = await env.db
+      .selectFrom('sites')
+      .select('id')
+      .where('key', '=', 'carleton')
+      .executeTakeFirstOrThrow();
+    await env.db
+      .insertInto('uploads')
+      .values({
+        id: 'u_refused_by_v0',
+        kind: 'siemens',
+        format: null,
+        filename: 'x.csv',
+        sha256: sha256(file),
+        size: file.length,
+        site_id: site.id,
+        uploader: 'scheduler',
+        status: 'failed',
+        errors: JSON.stringify([{ line: 1, column: null, reason: 'the file format is not recognised' }]),
+        rejected: 1,
+        raw: file,
+      })
+      .execute();
+    const res = await post('/upload/siemens?site=carleton', multipart(file, 'x.csv'));
+    expect([res.status, res.body.uploadId, res.body.format, res.body.errors]).toEqual([
+      202,
+      'u_refused_by_v0',
+      'siemens-trend',
+      [],
+    ]);
+    expect((await env.waitStored('u_refused_by_v0', key)).status).toBe('stored');
   });
 
   it('422 with every bad line listed when nothing in a recognised file is usable', async () => {
@@ -455,7 +487,7 @@ describe('trace context', () => {
         }
         return found;
       };
-      const batches = Math.ceil((57 * 234) / 1000);
+      const batches = Math.ceil((57 * 234) / TEST_SAMPLES_PER_BATCH);
       expect(await headersOf(names.streams.readings)).toEqual(Array(batches).fill(traceparent));
       expect(await headersOf(names.streams.stored)).toEqual(Array(batches).fill(traceparent));
     } finally {

@@ -139,7 +139,11 @@ export function createReadingsConsumer(deps: {
       }));
       const { events, dropped } = await writer.write(batches);
       // After the commit: a crash from here on redelivers, and the replay publishes the same ids.
-      const byBatch = new Map(accepted.map((i) => [i.batch.batchId, i]));
+      // The first of two copies of one batch (a redelivery while the first was in hand) speaks
+      // for both: its span goes on in the stored event, its seq in a rejected_messages record.
+      const byBatch = new Map<string, Item>();
+      for (const item of accepted)
+        if (!byBatch.has(item.batch.batchId)) byBatch.set(item.batch.batchId, item);
       await Promise.all(
         events.map((event) =>
           publish(js, names.subjects.storedReadings(event.site), event, {

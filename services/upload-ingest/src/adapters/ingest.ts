@@ -11,6 +11,7 @@ import {
   findUploadBySha,
   insertUpload,
   markPublished,
+  reopenRefused,
   setParsed,
   setStatus,
   type UploadRow,
@@ -96,12 +97,6 @@ function accepted(kind: UploadKind): string {
 
 const IN_PROGRESS = new Set(['received', 'parsing', 'publishing']);
 
-/**
- * Takes one received file through the whole ingestion: de-duplication, format detection, the
- * upload record (raw bytes kept), a first parse pass that validates and counts (so the answer
- * and every batch know the totals), and a second pass that publishes the batches to JetStream.
- * Both passes stream the spooled file: memory does not grow with the file.
- */
 /** One received file and who sent it where. */
 export interface UploadRequest {
   kind: UploadKind;
@@ -113,6 +108,35 @@ export interface UploadRequest {
   trace?: Record<string, string>;
 }
 
+/** Why a file is refused whole before any parsing, with its status; else its detected format. */
+async function refusal(
+  request: UploadRequest,
+): Promise<{ status: 415 | 422; why: string } | { format: Format; close(): Promise<void> }> {
+  const { kind, file } = request;
+  if (looksBinary(file.head)) {
+    return {
+      status: 415,
+      why: `the file is not CSV text (binary content); accepted at /upload/${kind}: ${accepted(kind)}`,
+    };
+  }
+  const detection = await detect(createReadStream(file.path), kind);
+  if (detection.ok) return detection;
+  if (detection.empty) return { status: 422, why: 'the file holds no data (only blank lines)' };
+  const why = detection.detected
+    ? `the file is a ${FORMAT_DESCRIPTIONS[detection.detected]}, which /upload/${kind} does not take (send it to /upload/${detection.detected.split('-')[0]})`
+    : 'the file format is not recognised';
+  return { status: 422, why: `${why}; accepted at /upload/${kind}: ${accepted(kind)}` };
+}
+
+/** A record of a file refused whole: it holds the key (site, kind, sha256) but no format. */
+const refusedBefore = (row: UploadRow) => row.status === 'failed' && row.format === null;
+
+/**
+ * Takes one received file through the whole ingestion: de-duplication, format detection, the
+ * upload record (raw bytes kept), a first parse pass that validates and counts (so the answer
+ * and every batch know the totals), and a second pass that publishes the batches to JetStream.
+ * Both passes stream the spooled file: memory does not grow with the file.
+ */
 export async function ingestUpload(
   deps: IngestDeps,
   request: UploadRequest,
@@ -120,14 +144,9 @@ export async function ingestUpload(
   const { db, logger } = deps;
   const { kind, site, file } = request;
 
-  if (looksBinary(file.head)) {
-    const why = `the file is not CSV text (binary content); accepted at /upload/${kind}: ${accepted(kind)}`;
-    throw new UploadRefused(415, why, [], await recordRefused(deps, request, why));
-  }
-
   const existing = await findUploadBySha(db, site.id, kind, file.sha256);
   let uploadId: string;
-  if (existing) {
+  if (existing && !refusedBefore(existing)) {
     const stale = Date.now() - existing.updated_at.getTime() > deps.staleSeconds * 1000;
     if (!IN_PROGRESS.has(existing.status))
       return { report: { ...toReport(existing), duplicate: true }, created: false };
@@ -144,39 +163,48 @@ export async function ingestUpload(
     logger.warn({ uploadId: existing.id, status: existing.status }, 'resuming an unfinished upload');
     uploadId = existing.id;
   } else {
-    const detection = await detect(createReadStream(file.path), kind);
-    if (!detection.ok) {
-      let why = 'the file holds no data (only blank lines)';
-      if (!detection.empty) {
-        why = detection.detected
-          ? `the file is a ${FORMAT_DESCRIPTIONS[detection.detected]}, which /upload/${kind} does not take (send it to /upload/${detection.detected.split('-')[0]})`
-          : 'the file format is not recognised';
-        why = `${why}; accepted at /upload/${kind}: ${accepted(kind)}`;
-      }
-      throw new UploadRefused(422, why, [], await recordRefused(deps, request, why));
+    // A new file, or one refused before: checked (again, as this version of the service may
+    // now take what an older one refused).
+    const checked = await refusal(request);
+    if ('why' in checked) {
+      const id = existing ? existing.id : await recordRefused(deps, request, checked.why);
+      throw new UploadRefused(checked.status, checked.why, [], id);
     }
-    uploadId = `u_${randomUUID()}`;
-    const created = await insertUpload(
-      db,
-      {
-        id: uploadId,
-        kind,
-        format: detection.format,
-        filename: request.filename,
-        sha256: file.sha256,
-        size: file.size,
-        siteId: site.id,
-        uploader: request.uploader,
-        status: 'received',
-      },
-      file.path,
-    );
     // Detection read only the first lines; let go of the rest of the stream.
-    await detection.close();
-    if (!created) {
-      // Another request stored the same file a moment ago.
-      const winner = (await findUploadBySha(db, site.id, kind, file.sha256))!;
-      return { report: { ...toReport(winner), duplicate: true }, created: false };
+    await checked.close();
+    if (existing) {
+      logger.info({ uploadId: existing.id, format: checked.format }, 'a file refused before is taken now');
+      if (!(await reopenRefused(db, existing.id, checked.format))) {
+        throw new UploadRefused(
+          409,
+          `the same file is being ingested right now as upload ${existing.id}; see GET /uploads/${existing.id}`,
+          [],
+          existing.id,
+        );
+      }
+      uploadId = existing.id;
+    } else {
+      uploadId = `u_${randomUUID()}`;
+      const created = await insertUpload(
+        db,
+        {
+          id: uploadId,
+          kind,
+          format: checked.format,
+          filename: request.filename,
+          sha256: file.sha256,
+          size: file.size,
+          siteId: site.id,
+          uploader: request.uploader,
+          status: 'received',
+        },
+        file.path,
+      );
+      if (!created) {
+        // Another request stored the same file a moment ago.
+        const winner = (await findUploadBySha(db, site.id, kind, file.sha256))!;
+        return { report: { ...toReport(winner), duplicate: true }, created: false };
+      }
     }
   }
 
@@ -240,30 +268,42 @@ export async function ingestUpload(
 /**
  * Keeps a file refused whole (binary, empty, unknown or misplaced format) on record, as a failed
  * upload with the reason and the original bytes, so an operator can see what a sender posted.
- * Posting it again finds that record. Returns the upload's id.
+ * Posting it again finds that record. Returns the upload's id, or undefined when it could not be
+ * recorded: the refusal is the answer either way, and must not turn into a 500.
  */
-async function recordRefused(deps: IngestDeps, request: UploadRequest, reason: string): Promise<string> {
+async function recordRefused(
+  deps: IngestDeps,
+  request: UploadRequest,
+  reason: string,
+): Promise<string | undefined> {
   const { db } = deps;
   const { kind, site, file } = request;
   const id = `u_${randomUUID()}`;
-  const created = await insertUpload(
-    db,
-    {
-      id,
-      kind,
-      format: null,
-      filename: request.filename,
-      sha256: file.sha256,
-      size: file.size,
-      siteId: site.id,
-      uploader: request.uploader,
-      status: 'failed',
-      errors: [{ line: 1, column: null, reason }],
-    },
-    file.path,
-  );
-  if (created) return id;
-  return (await findUploadBySha(db, site.id, kind, file.sha256))?.id ?? id;
+  try {
+    const created = await insertUpload(
+      db,
+      {
+        id,
+        kind,
+        format: null,
+        filename: request.filename,
+        sha256: file.sha256,
+        size: file.size,
+        siteId: site.id,
+        uploader: request.uploader,
+        status: 'failed',
+        errors: [{ line: 1, column: null, reason }],
+      },
+      file.path,
+    );
+    if (created) return id;
+    // The same file refused a moment ago by another request.
+    const winner = await findUploadBySha(db, site.id, kind, file.sha256);
+    return winner && refusedBefore(winner) ? winner.id : undefined;
+  } catch (err) {
+    deps.logger.error({ err, sha256: file.sha256 }, 'could not record a refused file');
+    return undefined;
+  }
 }
 
 async function runPass(

@@ -120,7 +120,7 @@ export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path
         site_id: upload.siteId,
         uploader: upload.uploader,
         status: upload.status,
-        ...(upload.errors ? { errors: JSON.stringify(upload.errors) } : {}),
+        ...(upload.errors ? { errors: JSON.stringify(upload.errors), rejected: upload.errors.length } : {}),
         raw: Buffer.alloc(0),
       })
       .onConflict((oc) => oc.columns(['site_id', 'kind', 'sha256']).doNothing())
@@ -132,6 +132,21 @@ export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path
     }
     return true;
   });
+}
+
+/**
+ * Takes over the record of a file refused whole, now that its format is recognised (a newer
+ * service version). False when another request took it first.
+ */
+export async function reopenRefused(db: Kysely<Database>, id: string, format: string): Promise<boolean> {
+  const result = await db
+    .updateTable('uploads')
+    .set({ format, status: 'received', errors: '[]', rejected: 0, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'failed')
+    .where('format', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function setStatus(db: Kysely<Database>, id: string, status: string): Promise<void> {
