@@ -1,12 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   extractTraceContext,
   injectTraceHeaders,
@@ -15,26 +8,15 @@ import {
   tracer,
   withSpan,
 } from './index.js';
+import { recordSpansInMemory } from './testing.js';
 
 // The real SDK pieces, recording in memory instead of exporting: what startTelemetry registers,
 // minus the network.
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const recorder = recordSpansInMemory();
+afterEach(() => recorder.reset());
+afterAll(() => recorder.stop());
 
-beforeAll(() => {
-  trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-});
-afterEach(() => exporter.reset());
-afterAll(async () => {
-  await provider.shutdown();
-  trace.disable();
-  propagation.disable();
-  context.disable();
-});
-
-const spanNamed = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name);
+const spanNamed = (name: string) => recorder.spans().find((s) => s.name === name);
 
 describe('trace headers', () => {
   it('inject then extract round-trips the trace id and span id', () => {
@@ -146,7 +128,7 @@ describe('next hop', () => {
     const next = work.nextHop();
     work.end(new Error('write failed'));
     work.end();
-    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'store readings');
+    const spans = recorder.spans().filter((s) => s.name === 'store readings');
     expect(spans).toHaveLength(1);
     expect(spans[0]?.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
     expect(spans[0]?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'write failed' });
