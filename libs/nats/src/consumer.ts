@@ -22,6 +22,14 @@ export interface ConsumerOptions<T> {
   onInvalid?: (invalid: InvalidMessage) => void | Promise<void>;
   /** Redelivery delay after a handler failure, in ms (default 1000). */
   nakDelayMs?: number;
+  /**
+   * Wait for the server to confirm each ack (ackAck, default true), and log the ones it did not.
+   * Off, a plain ack is sent and the handler's slot is free at once: about a request less per
+   * message. Either way an ack lost on its way means one redelivery, so turn it off only where
+   * handling twice is harmless and throughput matters (the notifier: a repeat keeps its
+   * message_id).
+   */
+  confirmAcks?: boolean;
   /** Idle heartbeat of the pull requests, in ms (nats.js default: 15 s). Two missed re-open the iterator. */
   idleHeartbeatMs?: number;
   /** Metrics go here when given. */
@@ -75,6 +83,7 @@ function common<T>(options: ConsumerOptions<T>) {
       log,
       metrics: consumerMetrics(options.registry, name),
       nakDelayMs: options.nakDelayMs ?? 1_000,
+      confirmAcks: options.confirmAcks ?? true,
       ...(options.onInvalid ? { onInvalid: options.onInvalid } : {}),
     },
     options.decode,

@@ -25,6 +25,8 @@ export interface SettlerOptions {
   onInvalid?: (invalid: InvalidMessage) => void | Promise<void>;
   /** Redelivery delay after a handler failure, in ms. */
   nakDelayMs: number;
+  /** Wait for the server to confirm each ack (see ConsumerOptions.confirmAcks). */
+  confirmAcks: boolean;
 }
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false };
@@ -41,7 +43,7 @@ function quietly(fn: () => void): void {
 
 /** How each delivery ends: ack after success, nak after a transient failure, term otherwise. */
 export function createSettler<T>(options: SettlerOptions, decode: (delivery: Delivery) => T) {
-  const { name, log, metrics, onInvalid, nakDelayMs } = options;
+  const { name, log, metrics, onInvalid, nakDelayMs, confirmAcks } = options;
 
   async function reject(delivery: Delivery, error: unknown, reason: TerminateReason): Promise<void> {
     // Term first: a message that cannot be handled must never loop, even if recording it fails.
@@ -89,9 +91,13 @@ export function createSettler<T>(options: SettlerOptions, decode: (delivery: Del
       }
     },
 
-    /** Acks after the side effect is durable; waits for the server to confirm each ack. */
+    /** Acks after the side effect is durable; waits for the server to confirm each ack, if asked to. */
     async succeeded(deliveries: Delivery[]): Promise<void> {
       metrics.handled(deliveries.length);
+      if (!confirmAcks) {
+        for (const d of deliveries) quietly(() => d.raw.ack());
+        return;
+      }
       const confirmed = await Promise.all(
         deliveries.map((d) =>
           d.raw.ackAck().then(

@@ -232,6 +232,33 @@ describe('consume loop', () => {
     await loop.stop();
   });
 
+  it('with confirmAcks off, acks every handled message once and none comes back', async () => {
+    const ackWaitMs = 1_000;
+    const s = await f.stream({ ackWaitMs });
+    const deliveries: number[] = [];
+    const loop = f.track(
+      createConsumer({
+        js: f.js,
+        stream: s.name,
+        durable: s.durable,
+        logger: testLogger(),
+        concurrency: 4,
+        confirmAcks: false,
+        decode: (msg) => parseReading(msg.json()),
+        handle: async (r) => {
+          deliveries.push(r.n);
+        },
+      }),
+    );
+    for (let i = 0; i < 20; i++) await publish(f.js, s.subject, { n: i }, { msgID: `plain-${i}` });
+    await loop.start();
+    await waitFor(async () => (await consumerLag(f.js, s.name, s.durable)) === 0, { what: 'all acked' });
+    // Past the ack wait twice over: an ack the server had not taken would have been redelivered.
+    await sleep(2.5 * ackWaitMs);
+    expect(deliveries.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    await loop.stop();
+  });
+
   it('keeps the summed weight of the messages in hand within its budget', async () => {
     const s = await f.stream();
     let weight = 0;

@@ -97,6 +97,10 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
     registry,
     concurrency: config.EP_NOTIFIER_CONCURRENCY,
     nakDelayMs: config.EP_NOTIFIER_RETRY_DELAY_MS,
+    // The ack still follows the broker's confirm; only the server's receipt of it is not awaited.
+    // A lost ack re-publishes the event under the same message_id, which consumers already get
+    // after any redelivery. Confirmed acks cost the notifier about 15% of its rate (bench).
+    confirmAcks: false,
     decode: (delivery) => decodeEnvelope(delivery.data),
     handle,
   });
