@@ -310,6 +310,11 @@ describe('bad input: each answer names the problem', () => {
     const bin = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
     expect(bin.status).toBe(415);
     expect(bin.body.message).toMatch(/not CSV text.*siemens-trend.*siemens-point-definition/);
+    const json = await post('/upload/siemens?site=carleton', '{"a":1}', { type: 'application/json' });
+    expect([json.status, json.body.message]).toEqual([
+      415,
+      expect.stringMatching(/text\/csv, not application\/json$/),
+    ]);
     const unknown = await post('/upload/alc?site=carleton', 'name,age\nbob,3\n', { type: 'text/csv' });
     expect(unknown.status).toBe(422);
     expect(unknown.body.message).toMatch(/not recognised.*alc-wide.*alc-long.*alc-point-list/);

@@ -12,6 +12,7 @@ import {
   insertUpload,
   markPublished,
   reopenRefused,
+  updateRefusal,
   setParsed,
   setStatus,
   type UploadRow,
@@ -144,9 +145,27 @@ export async function ingestUpload(
   const { db, logger } = deps;
   const { kind, site, file } = request;
 
-  const existing = await findUploadBySha(db, site.id, kind, file.sha256);
+  let existing = await findUploadBySha(db, site.id, kind, file.sha256);
+  if (existing && refusedBefore(existing)) {
+    // Checked again, as this version of the service may take what an older one refused.
+    const checked = await refusal(request);
+    if ('why' in checked) {
+      await updateRefusal(db, existing.id, [{ line: 1, column: null, reason: checked.why }]).catch(
+        (err: unknown) => logger.error({ err, uploadId: existing!.id }, 'could not update a refused record'),
+      );
+      throw new UploadRefused(checked.status, checked.why, [], existing.id);
+    }
+    await checked.close();
+    const { filename, uploader } = request;
+    if (await reopenRefused(db, existing.id, { format: checked.format, filename, uploader })) {
+      logger.info({ uploadId: existing.id, format: checked.format }, 'a file refused before is taken now');
+      return ingestRecorded(deps, request, existing.id);
+    }
+    // Another request took it first: answer as for any existing upload.
+    existing = (await findUploadBySha(db, site.id, kind, file.sha256))!;
+  }
   let uploadId: string;
-  if (existing && !refusedBefore(existing)) {
+  if (existing) {
     const stale = Date.now() - existing.updated_at.getTime() > deps.staleSeconds * 1000;
     if (!IN_PROGRESS.has(existing.status))
       return { report: { ...toReport(existing), duplicate: true }, created: false };
@@ -163,51 +182,50 @@ export async function ingestUpload(
     logger.warn({ uploadId: existing.id, status: existing.status }, 'resuming an unfinished upload');
     uploadId = existing.id;
   } else {
-    // A new file, or one refused before: checked (again, as this version of the service may
-    // now take what an older one refused).
     const checked = await refusal(request);
     if ('why' in checked) {
-      const id = existing ? existing.id : await recordRefused(deps, request, checked.why);
-      throw new UploadRefused(checked.status, checked.why, [], id);
+      throw new UploadRefused(
+        checked.status,
+        checked.why,
+        [],
+        await recordRefused(deps, request, checked.why),
+      );
     }
     // Detection read only the first lines; let go of the rest of the stream.
     await checked.close();
-    if (existing) {
-      logger.info({ uploadId: existing.id, format: checked.format }, 'a file refused before is taken now');
-      if (!(await reopenRefused(db, existing.id, checked.format))) {
-        throw new UploadRefused(
-          409,
-          `the same file is being ingested right now as upload ${existing.id}; see GET /uploads/${existing.id}`,
-          [],
-          existing.id,
-        );
-      }
-      uploadId = existing.id;
-    } else {
-      uploadId = `u_${randomUUID()}`;
-      const created = await insertUpload(
-        db,
-        {
-          id: uploadId,
-          kind,
-          format: checked.format,
-          filename: request.filename,
-          sha256: file.sha256,
-          size: file.size,
-          siteId: site.id,
-          uploader: request.uploader,
-          status: 'received',
-        },
-        file.path,
-      );
-      if (!created) {
-        // Another request stored the same file a moment ago.
-        const winner = (await findUploadBySha(db, site.id, kind, file.sha256))!;
-        return { report: { ...toReport(winner), duplicate: true }, created: false };
-      }
+    uploadId = `u_${randomUUID()}`;
+    const created = await insertUpload(
+      db,
+      {
+        id: uploadId,
+        kind,
+        format: checked.format,
+        filename: request.filename,
+        sha256: file.sha256,
+        size: file.size,
+        siteId: site.id,
+        uploader: request.uploader,
+        status: 'received',
+      },
+      file.path,
+    );
+    if (!created) {
+      // Another request stored the same file a moment ago.
+      const winner = (await findUploadBySha(db, site.id, kind, file.sha256))!;
+      return { report: { ...toReport(winner), duplicate: true }, created: false };
     }
   }
+  return ingestRecorded(deps, request, uploadId);
+}
 
+/** Parses, counts and publishes a file whose upload record (raw bytes, format) is in place. */
+async function ingestRecorded(
+  deps: IngestDeps,
+  request: UploadRequest,
+  uploadId: string,
+): Promise<{ report: UploadReport; created: boolean }> {
+  const { db, logger } = deps;
+  const { file } = request;
   await setStatus(db, uploadId, 'parsing');
   // Pass one: parse, validate and count without publishing, so that `batches` and each
   // message's `origin.chunks` are known before the first publish.

@@ -136,17 +136,33 @@ export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path
 
 /**
  * Takes over the record of a file refused whole, now that its format is recognised (a newer
- * service version). False when another request took it first.
+ * service version), for the request that sent it this time. False when another request took it
+ * first.
  */
-export async function reopenRefused(db: Kysely<Database>, id: string, format: string): Promise<boolean> {
+export async function reopenRefused(
+  db: Kysely<Database>,
+  id: string,
+  upload: { format: string; filename: string | null; uploader: string },
+): Promise<boolean> {
   const result = await db
     .updateTable('uploads')
-    .set({ format, status: 'received', errors: '[]', rejected: 0, updated_at: sql`now()` })
+    .set({ ...upload, status: 'received', errors: '[]', rejected: 0, updated_at: sql`now()` })
     .where('id', '=', id)
     .where('status', '=', 'failed')
     .where('format', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** A record of a file refused whole takes the reason of its latest refusal. */
+export async function updateRefusal(db: Kysely<Database>, id: string, errors: ParseIssue[]): Promise<void> {
+  await db
+    .updateTable('uploads')
+    .set({ errors: JSON.stringify(errors), rejected: errors.length, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'failed')
+    .where('format', 'is', null)
+    .execute();
 }
 
 export async function setStatus(db: Kysely<Database>, id: string, status: string): Promise<void> {
