@@ -1,19 +1,11 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { BucketStats } from '../domain/aggregate.js';
 import type { AggregateSource, Fn, Interval } from '../domain/time.js';
 import type { Database } from './schema.js';
 
-export interface AggregateRow {
+/** One (point, bucket) of an aggregate query: the domain's bucket statistics, per point. */
+export interface AggregateRow extends BucketStats {
   point_id: number;
-  /** Bucket start, epoch ms. */
-  bucket: number;
-  min: number | null;
-  max: number | null;
-  sum: number | null;
-  count: number;
-  value_count: number;
-  good_count: number;
-  first: number | null;
-  last: number | null;
 }
 
 const TRUNC_UNIT: Record<Exclude<Interval, '15m'>, string> = {

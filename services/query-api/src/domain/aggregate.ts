@@ -2,6 +2,7 @@ import type { Bucket, Fn } from './time.js';
 
 /** What the database returns per (point, bucket); see db/aggregate.ts. */
 export interface BucketStats {
+  /** Bucket start, epoch ms. */
   bucket: number;
   min: number | null;
   max: number | null;
