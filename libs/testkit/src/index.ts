@@ -3,3 +3,4 @@ export { createTestDatabase, type TestDatabase } from './database.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { waitFor } from './wait.js';
 export { freePort } from './port.js';
+export { storedReadingsEvent, storedTeststandEvent } from './events.js';

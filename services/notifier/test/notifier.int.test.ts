@@ -5,11 +5,10 @@ import { silentLogger } from '@ep/logger';
 import { provisionMeasurementStreams } from '@ep/measurement-store';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { consumerLag } from '@ep/nats';
-import { waitFor } from '@ep/testkit';
+import { storedReadingsEvent, storedTeststandEvent, waitFor } from '@ep/testkit';
 import { parseNotifierConfig } from '../src/config.js';
 import { joinReadingsParts } from '../src/domain/split.js';
 import { createNotifier, type Notifier } from '../src/notifier.js';
-import { readingsEvent, teststandEvent } from './fixtures.js';
 import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
 
 const MAX_BYTES = 20_000;
@@ -49,8 +48,8 @@ describe('notifier', () => {
     consumerLag(bed.js, natsNames(bed.prefix).streams.stored, natsNames(bed.prefix).consumers.notifier);
 
   it('puts every stored event on the exchange once confirmed, with its properties, and skips an undecodable one', async () => {
-    const readings = Array.from({ length: 20 }, (_, i) => readingsEvent(2, 5, `siemens:r${i}:0`));
-    const stands = [teststandEvent(1), teststandEvent(2, 'stand_b')];
+    const readings = Array.from({ length: 20 }, (_, i) => storedReadingsEvent(2, 5, `siemens:r${i}:0`));
+    const stands = [storedTeststandEvent(1), storedTeststandEvent(2, 'stand_b')];
     for (const [i, event] of readings.entries()) {
       await publishStored(bed.js, bed.prefix, event, i === 3 ? { traceparent: TRACEPARENT } : undefined);
       if (i === 10)
@@ -97,7 +96,7 @@ describe('notifier', () => {
   });
 
   it('splits an event above EP_AMQP_MAX_MESSAGE_BYTES into valid parts that reassemble to the original', async () => {
-    const big = readingsEvent(3, 1_500, 'siemens:big:0');
+    const big = storedReadingsEvent(3, 1_500, 'siemens:big:0');
     await publishStored(bed.js, bed.prefix, big);
     const mine = () => queue.messages.filter((m) => m.messageId?.startsWith('siemens:big:0:'));
     const parts = await waitFor(

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { natsNames, storedEventId } from '@ep/contracts';
 import { silentLogger } from '@ep/logger';
 import { consumerLag } from '@ep/nats';
-import { startFaultProxy, waitFor, type FaultProxy } from '@ep/testkit';
+import { startFaultProxy, storedReadingsEvent, waitFor, type FaultProxy } from '@ep/testkit';
 import { parseNotifierConfig } from '../src/config.js';
 import { createNotifier, type Notifier } from '../src/notifier.js';
-import { readingsEvent } from './fixtures.js';
 import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
 
 describe('notifier with the broker connection cut and restored', () => {
@@ -51,7 +50,7 @@ describe('notifier with the broker connection cut and restored', () => {
   };
 
   it('stops pulling while RabbitMQ is unreachable, then delivers every event (repeats keep their message_id)', async () => {
-    const events = Array.from({ length: 300 }, (_, i) => readingsEvent(3, 20, `siemens:outage:${i}`));
+    const events = Array.from({ length: 300 }, (_, i) => storedReadingsEvent(3, 20, `siemens:outage:${i}`));
     const before = events.slice(0, 150);
     const during = events.slice(150);
     // Published without waiting for the notifier, so the cut lands while events are in flight.

@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsNames, storedEventId, type StoredEvent } from '@ep/contracts';
 import { consumerLag } from '@ep/nats';
-import { waitFor } from '@ep/testkit';
-import { readingsEvent, teststandEvent } from './fixtures.js';
+import { storedReadingsEvent, storedTeststandEvent, waitFor } from '@ep/testkit';
 import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
 
 const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,7 +67,7 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
       EP_NOTIFIER_ACK_WAIT_MS: '3000',
     };
     const first: StoredEvent[] = Array.from({ length: 400 }, (_, i) =>
-      i % 50 === 0 ? teststandEvent(i) : readingsEvent(3, 20, `siemens:kill:${i}`),
+      i % 50 === 0 ? storedTeststandEvent(i) : storedReadingsEvent(3, 20, `siemens:kill:${i}`),
     );
     for (const event of first) await publishStored(bed.js, bed.prefix, event);
 
@@ -84,7 +83,7 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
     expect(queue.ids().size).toBeLessThan(first.length);
 
     const later: StoredEvent[] = Array.from({ length: 100 }, (_, i) =>
-      readingsEvent(2, 10, `siemens:kill:after:${i}`),
+      storedReadingsEvent(2, 10, `siemens:kill:after:${i}`),
     );
     for (const event of later) await publishStored(bed.js, bed.prefix, event);
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { readingsEvent, teststandEvent } from '../../test/fixtures.js';
+import { storedReadingsEvent, storedTeststandEvent } from '@ep/testkit';
 import { decodeEnvelope, envelopeId, readHead } from './envelope.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
 describe('decodeEnvelope', () => {
   it('reads a readings event from its head, without its points', () => {
-    const event = readingsEvent(3, 50);
+    const event = storedReadingsEvent(3, 50);
     const head = readHead(bytes(event));
     expect(head).toEqual({ ...event, points: [] });
     const envelope = decodeEnvelope(bytes(event));
@@ -15,13 +15,13 @@ describe('decodeEnvelope', () => {
   });
 
   it('reads a test-stand event in full', () => {
-    const event = teststandEvent(5);
+    const event = storedTeststandEvent(5);
     expect(readHead(bytes(event))).toBeUndefined();
     expect(decodeEnvelope(bytes(event))).toEqual(event);
   });
 
   it('is not fooled by "points" inside a string or a nested object, nor by points that are not last', () => {
-    const event = readingsEvent(1, 2);
+    const event = storedReadingsEvent(1, 2);
     const inString = { ...event, origin: { file: 'a,"points":[1]}' } };
     const nested = { ...event, origin: { x: { points: [1] } } };
     const { points, ...rest } = event;
@@ -39,7 +39,7 @@ describe('decodeEnvelope', () => {
   });
 
   it('falls back to a full parse when the head fails the schema, and throws for what is not an event', () => {
-    const event = readingsEvent(1, 2);
+    const event = storedReadingsEvent(1, 2);
     const { counts, ...noCounts } = event;
     // counts after points: the head lacks it, the full parse finds it.
     const countsLast = { ...noCounts, points: event.points, counts };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { StoredEvent, StoredReadingsV1, type StoredTeststand } from '@ep/contracts';
-import { readingsEvent } from '../../test/fixtures.js';
+import { storedReadingsEvent } from '@ep/testkit';
 import { decodeEnvelope } from './envelope.js';
 import { toAmqpMessages } from './message.js';
 import { joinReadingsParts, splitReadings } from './split.js';
@@ -32,7 +32,7 @@ describe('toAmqpMessages', () => {
   const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
 
   it('maps a readings event to one persistent JSON message whose body is the event', () => {
-    const event = readingsEvent(2, 3);
+    const event = storedReadingsEvent(2, 3);
     const [message, ...rest] = toAmqpMessages(event, { maxMessageBytes: 1_000_000, trace });
     expect(rest).toHaveLength(0);
     expect(message?.properties).toEqual({
@@ -55,7 +55,7 @@ describe('toAmqpMessages', () => {
   });
 
   it('splits a big readings event into parts with part headers and stable part message ids', () => {
-    const event = readingsEvent(6, 400);
+    const event = storedReadingsEvent(6, 400);
     const max = Math.ceil(size(event) / 4);
     const messages = toAmqpMessages(event, { maxMessageBytes: max, trace });
     expect(messages.length).toBeGreaterThanOrEqual(4);
@@ -71,7 +71,7 @@ describe('toAmqpMessages', () => {
   });
 
   it('sends the NATS body as it is when it fits, and splits from it (not from the envelope) when not', () => {
-    const event = readingsEvent(6, 400);
+    const event = storedReadingsEvent(6, 400);
     const raw = Buffer.from(JSON.stringify(event));
     const envelope = decodeEnvelope(raw);
     const [whole] = toAmqpMessages(envelope, { maxMessageBytes: raw.length, raw });
@@ -86,7 +86,7 @@ describe('toAmqpMessages', () => {
 
   it('refuses to split an event whose points are not valid', () => {
     const raw = Buffer.from(
-      JSON.stringify({ ...readingsEvent(1, 300), points: [{ pointId: 'x', samples: [] }] }),
+      JSON.stringify({ ...storedReadingsEvent(1, 300), points: [{ pointId: 'x', samples: [] }] }),
     );
     expect(() => toAmqpMessages(decodeEnvelope(raw), { maxMessageBytes: 50, raw })).toThrow(/pointId/);
   });
@@ -94,12 +94,12 @@ describe('toAmqpMessages', () => {
 
 describe('splitReadings', () => {
   it('returns the event itself when it fits', () => {
-    const event = readingsEvent(3, 10);
+    const event = storedReadingsEvent(3, 10);
     expect(splitReadings(event, size(event))).toEqual([event]);
   });
 
   it('packs whole points into parts when each point fits, and the parts join to the original', () => {
-    const event = readingsEvent(10, 20);
+    const event = storedReadingsEvent(10, 20);
     const max = Math.ceil(size(event) / 3);
     const parts = splitReadings(event, max);
     expect(parts.length).toBeGreaterThanOrEqual(3);
@@ -110,7 +110,7 @@ describe('splitReadings', () => {
   });
 
   it('cuts a point whose samples do not fit into fragments, and joins them back in any part order', () => {
-    const event = readingsEvent(1, 5_000);
+    const event = storedReadingsEvent(1, 5_000);
     const max = 20_000;
     const parts = splitReadings(event, max);
     expect(parts.length).toBeGreaterThan(5);
@@ -124,7 +124,7 @@ describe('splitReadings', () => {
   });
 
   it('fills parts close to the limit (exact size arithmetic)', () => {
-    const event = readingsEvent(1, 2_000);
+    const event = storedReadingsEvent(1, 2_000);
     const max = 10_000;
     const parts = splitReadings(event, max);
     // Every part but the last is within one sample of the limit.
@@ -132,7 +132,7 @@ describe('splitReadings', () => {
   });
 
   it('sends a piece that cannot be made smaller alone, above the limit', () => {
-    const event = readingsEvent(2, 2);
+    const event = storedReadingsEvent(2, 2);
     const parts = splitReadings(event, 50);
     expect(parts).toHaveLength(4);
     expect(joinReadingsParts(parts.map((e, i) => ({ part: i + 1, event: e })))).toEqual(event);

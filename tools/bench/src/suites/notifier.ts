@@ -10,9 +10,9 @@
  * already in the stream. Rounds alternate raw and notifier, and the round with the median ratio
  * is reported, since the machine is shared and its load moves during a run.
  */
-import { natsNames, streamSpecs, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
+import { natsNames, streamSpecs, storedEventId, type StoredReadings } from '@ep/contracts';
 import { ensureStream } from '@ep/nats';
-import { freePort, infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
+import { freePort, infraUrls, storedReadingsEvent, uniqueName, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import amqp, { type Channel, type ConfirmChannel } from 'amqplib';
@@ -23,36 +23,6 @@ import { buildServices, startService, type ServiceProcess } from '../services.js
 const IN_FLIGHT = 64;
 /** Events the notifier has in progress (publishing, or acking to NATS once confirmed): its default. */
 const NOTIFIER_CONCURRENCY = 128;
-
-/** A readings batch as measurement-store emits it: `points` points of `samples` samples (~20 KB). */
-function storedReadings(i: number, points = 5, samples = 100): StoredReadings {
-  const start = Date.parse('2026-01-05T00:00:00Z');
-  return StoredReadingsV1.parse({
-    v: 1,
-    type: 'readings.stored',
-    batchId: `siemens:bench:${i}`,
-    source: 'siemens',
-    site: 'carleton',
-    storedAt: new Date(start + i * 1000).toISOString(),
-    origin: { uploadId: `u${i}`, file: 'bench.csv', chunk: i, chunks: 1_000_000 },
-    counts: { points, samples: points * samples, inserted: points * samples, revised: 0, unchanged: 0 },
-    points: Array.from({ length: points }, (_, p) => ({
-      pointId: p + 1,
-      node: 'RECCNTR',
-      device: `AH${p}`,
-      parameter: 'CCV',
-      name: `RECCNTR.AH${p}.CCV`,
-      unit: '%',
-      kind: 'sampled',
-      states: null,
-      samples: Array.from({ length: samples }, (_, s) => [
-        new Date(start + s * 900_000).toISOString(),
-        Math.round(Math.sin(i + s) * 10_000) / 100,
-        0,
-      ]),
-    })),
-  });
-}
 
 /**
  * Counts arrivals on the queue. The rate is taken between the arrival of message `from` and of
@@ -154,7 +124,8 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const rounds = ctx.quick ? 1 : 5;
   const count = ctx.quick ? 1_000 : 3_000;
   const skip = count / 5;
-  const events = Array.from({ length: count }, (_, i) => storedReadings(i));
+  // A readings event as measurement-store emits it: 5 points of 100 samples (~20 KB).
+  const events = Array.from({ length: count }, (_, i) => storedReadingsEvent(5, 100, `siemens:bench:${i}`));
   const bytes = Buffer.byteLength(JSON.stringify(events[0]));
 
   ctx.log('compiling the notifier (tsc -b)');

@@ -1,3 +1,7 @@
+/**
+ * Stored events as measurement-store publishes them, for the notifier's tests and the notifier
+ * bench: every one parses with its contract schema.
+ */
 import {
   StoredReadingsV1,
   StoredTeststandV1,
@@ -6,7 +10,11 @@ import {
 } from '@ep/contracts';
 
 /** A readings event with `points` points of `samples` samples each. */
-export function readingsEvent(points: number, samples: number, batchId = 'siemens:abc:1'): StoredReadings {
+export function storedReadingsEvent(
+  points: number,
+  samples: number,
+  batchId = 'siemens:abc:1',
+): StoredReadings {
   const start = Date.parse('2026-01-05T00:00:00Z');
   return StoredReadingsV1.parse({
     v: 1,
@@ -36,7 +44,7 @@ export function readingsEvent(points: number, samples: number, batchId = 'siemen
 }
 
 /** A stored test-stand event; `n` makes its eventId unique. */
-export function teststandEvent(n: number, stand = 'teststand1'): StoredTeststand {
+export function storedTeststandEvent(n: number, stand = 'teststand1'): StoredTeststand {
   return StoredTeststandV1.parse({
     v: 1,
     type: 'teststand.stored',
