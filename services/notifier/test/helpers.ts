@@ -5,7 +5,10 @@ import { infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { silentLogger } from '@ep/logger';
 import amqp from 'amqplib';
+import { parseNotifierConfig } from '../src/config.js';
+import { createNotifier, type Notifier } from '../src/notifier.js';
 
 /** The subject measurement-store publishes a stored event on. */
 export function storedSubject(prefix: string, event: StoredEvent): string {
@@ -93,4 +96,26 @@ export async function createTestBed(label: string): Promise<TestBed> {
       await connection.close();
     },
   };
+}
+
+/**
+ * Starts a notifier in this process on the bed's prefix and exchange (AMQP_URL and other
+ * variables may be overridden), with its HTTP server on a free port whose base URL is returned.
+ */
+export async function startTestNotifier(
+  bed: TestBed,
+  env: Record<string, string>,
+): Promise<{ notifier: Notifier; base: string }> {
+  const config = parseNotifierConfig({
+    NATS_URL: bed.urls.natsUrl,
+    AMQP_URL: bed.urls.amqpUrl,
+    EP_NATS_PREFIX: bed.prefix,
+    EP_AMQP_EXCHANGE: bed.exchange,
+    PORT: '0',
+    ...env,
+  });
+  const notifier = await createNotifier(config, { logger: silentLogger(), exit: () => undefined });
+  await notifier.lifecycle.start();
+  const address = notifier.server.server.address();
+  return { notifier, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }

@@ -1,15 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StoredEvent } from '@ep/contracts';
 import { natsNames, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
-import { silentLogger } from '@ep/logger';
 import { provisionMeasurementStreams } from '@ep/measurement-store';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { consumerLag } from '@ep/nats';
 import { storedReadingsEvent, storedTeststandEvent, waitFor } from '@ep/testkit';
-import { parseNotifierConfig } from '../src/config.js';
 import { joinReadingsParts } from '../src/domain/split.js';
-import { createNotifier, type Notifier } from '../src/notifier.js';
-import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
+import type { Notifier } from '../src/notifier.js';
+import {
+  collect,
+  createTestBed,
+  publishStored,
+  startTestNotifier,
+  type QueueCollector,
+  type TestBed,
+} from './helpers.js';
 
 const MAX_BYTES = 20_000;
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -22,19 +27,10 @@ describe('notifier', () => {
 
   beforeAll(async () => {
     bed = await createTestBed('notif');
-    const config = parseNotifierConfig({
-      NATS_URL: bed.urls.natsUrl,
-      AMQP_URL: bed.urls.amqpUrl,
-      EP_NATS_PREFIX: bed.prefix,
-      EP_AMQP_EXCHANGE: bed.exchange,
+    ({ notifier, base } = await startTestNotifier(bed, {
       EP_AMQP_MAX_MESSAGE_BYTES: String(MAX_BYTES),
       EP_NOTIFIER_CONCURRENCY: '8',
-      PORT: '0',
-    });
-    notifier = await createNotifier(config, { logger: silentLogger(), exit: () => undefined });
-    await notifier.lifecycle.start();
-    const address = notifier.server.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    }));
     queue = collect(bed.urls.amqpUrl, bed.queue);
   });
 

@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { natsNames, storedEventId } from '@ep/contracts';
-import { silentLogger } from '@ep/logger';
 import { consumerLag } from '@ep/nats';
 import { startFaultProxy, storedReadingsEvent, waitFor, type FaultProxy } from '@ep/testkit';
-import { parseNotifierConfig } from '../src/config.js';
-import { createNotifier, type Notifier } from '../src/notifier.js';
-import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
+import type { Notifier } from '../src/notifier.js';
+import {
+  collect,
+  createTestBed,
+  publishStored,
+  startTestNotifier,
+  type QueueCollector,
+  type TestBed,
+} from './helpers.js';
 
 describe('notifier with the broker connection cut and restored', () => {
   let bed: TestBed;
@@ -17,22 +22,14 @@ describe('notifier with the broker connection cut and restored', () => {
   beforeAll(async () => {
     bed = await createTestBed('outage');
     proxy = await startFaultProxy(bed.urls.amqpUrl);
-    const config = parseNotifierConfig({
-      NATS_URL: bed.urls.natsUrl,
+    ({ notifier, base } = await startTestNotifier(bed, {
       AMQP_URL: proxy.url,
-      EP_NATS_PREFIX: bed.prefix,
-      EP_AMQP_EXCHANGE: bed.exchange,
       EP_NOTIFIER_CONCURRENCY: '4',
       EP_NOTIFIER_RETRY_DELAY_MS: '200',
       EP_AMQP_RECONNECT_INITIAL_MS: '100',
       EP_AMQP_RECONNECT_MAX_MS: '400',
       EP_NOTIFIER_ACK_WAIT_MS: '10000',
-      PORT: '0',
-    });
-    notifier = await createNotifier(config, { logger: silentLogger(), exit: () => undefined });
-    await notifier.lifecycle.start();
-    const address = notifier.server.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    }));
     queue = collect(bed.urls.amqpUrl, bed.queue);
   });
 

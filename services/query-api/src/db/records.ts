@@ -1,27 +1,13 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database, UploadsTable } from './schema.js';
 
 // Uploads and test stands: read-only views of what upload-ingest and the store recorded.
 
-export interface UploadRow {
-  id: string;
-  kind: string;
-  format: string | null;
-  filename: string | null;
-  sha256: string;
-  size: number;
+/** An upload as listed: its table row with the site's key in place of its id. */
+export interface UploadRow extends Omit<UploadsTable, 'site_id' | 'errors'> {
   site: string;
-  uploader: string | null;
-  received_at: Date;
+  /** received_at as PostgreSQL prints it (microseconds), for the keyset. */
   received_at_text: string;
-  updated_at: Date;
-  status: string;
-  points: number;
-  samples: number;
-  samples_stored: number;
-  batches: number;
-  batches_stored: number;
-  rejected: number;
   errors: unknown;
 }
 
