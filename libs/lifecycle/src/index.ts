@@ -1,4 +1,12 @@
 export { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+export {
+  runService,
+  serviceLifecycle,
+  type RunnableConfig,
+  type Service,
+  type ServiceDeps,
+  type ServiceSpec,
+} from './service.js';
 import type { Logger } from '@ep/logger';
 
 /** Anything that holds a resource: a connection, a server, a consume loop. */

@@ -1,7 +1,7 @@
 import { createAmqpPublisher, type AmqpPublisher } from '@ep/amqp';
 import { natsNames } from '@ep/contracts';
 import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
-import { createLifecycle, type Lifecycle } from '@ep/lifecycle';
+import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
 import type { Logger } from '@ep/logger';
 import { connectNats, consumerLag, createConsumer, type ConsumerLoop } from '@ep/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -15,7 +15,7 @@ import { Window } from './adapters/window.js';
 import { decodeEnvelope, type StoredEnvelope } from './domain/envelope.js';
 import type { NotifierConfig } from './config.js';
 
-export interface Notifier {
+export interface Notifier extends Service {
   lifecycle: Lifecycle;
   server: HttpServer;
   publisher: AmqpPublisher;
@@ -25,13 +25,7 @@ export interface Notifier {
   registry: Registry;
 }
 
-export interface NotifierDeps {
-  logger: Logger;
-  /** Shut down last, so the spans of the final publishes are flushed. */
-  telemetry?: { shutdown(): Promise<void> };
-  /** For tests: the lifecycle's exit (process.exit otherwise). */
-  exit?: (code: number) => void;
-}
+export type NotifierDeps = ServiceDeps;
 
 /**
  * Connects to NATS (failing fast when it is unreachable), provisions the stream and the
@@ -42,10 +36,7 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
   const { logger } = deps;
   const names = natsNames(config.EP_NATS_PREFIX);
   const registry = new Registry();
-  const lifecycle = createLifecycle({ logger, ...(deps.exit ? { exit: deps.exit } : {}) });
-
-  const { telemetry } = deps;
-  if (telemetry) lifecycle.add({ name: 'telemetry', stop: () => telemetry.shutdown() });
+  const lifecycle = serviceLifecycle(deps);
   const nc = await connectNats({
     url: config.NATS_URL,
     name: 'notifier',
