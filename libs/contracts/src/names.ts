@@ -26,6 +26,10 @@ export interface NatsNames {
     teststand(stand: string, kind: TeststandKind): string;
     storedReadings(site: string): string;
     storedTeststand(stand: string, kind: TeststandKind): string;
+    /** Set-point changes stored by gateway-poller (on the STORED stream, relayed by the notifier). */
+    storedSetpoints(site: string): string;
+    /** Core NATS request subject of set-point writes, answered by the replica owning the gateway. */
+    gatewayControl(gateway: string): string;
     /** Wildcards covering each stream, for stream provisioning. */
     allReadings: string;
     allTeststand: string;
@@ -55,6 +59,8 @@ export function natsNames(prefix = 'ep'): NatsNames {
       teststand: (stand, kind) => `${prefix}.teststand.${subjectToken(stand)}.${kind}`,
       storedReadings: (site) => `${prefix}.stored.readings.${subjectToken(site)}`,
       storedTeststand: (stand, kind) => `${prefix}.stored.teststand.${subjectToken(stand)}.${kind}`,
+      storedSetpoints: (site) => `${prefix}.stored.setpoints.${subjectToken(site)}`,
+      gatewayControl: (gateway) => `${prefix}.control.gateway.${subjectToken(gateway)}`,
       allReadings: `${prefix}.readings.>`,
       allTeststand: `${prefix}.teststand.>`,
       allStored: `${prefix}.stored.>`,
