@@ -30,7 +30,8 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
   return {
     nodeStatus: () => get('NodeStatus'),
     nodeHistory: (daysAgo, address) => {
-      if (!Number.isInteger(daysAgo) || daysAgo < 0) throw new GatewayError('bad_answer', `daysAgo ${daysAgo}`);
+      if (!Number.isInteger(daysAgo) || daysAgo < 0)
+        throw new GatewayError('bad_answer', `daysAgo ${daysAgo}`);
       return get(`NodeHistory/${daysAgo}/${address}`);
     },
     nodeConfiguration: (address) => get(`NodeConfiguration/${address}`),

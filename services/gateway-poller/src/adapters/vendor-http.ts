@@ -43,7 +43,9 @@ export async function requestJson(req: VendorRequest): Promise<{ status: number;
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw new GatewayError(
       'unreachable',
-      timedOut ? `${req.method} ${path}: no answer within ${req.timeoutMs} ms` : `${req.method} ${path}: ${causeOf(err)}`,
+      timedOut
+        ? `${req.method} ${path}: no answer within ${req.timeoutMs} ms`
+        : `${req.method} ${path}: ${causeOf(err)}`,
       { cause: err },
     );
   }
@@ -51,10 +53,15 @@ export async function requestJson(req: VendorRequest): Promise<{ status: number;
   try {
     text = await response.text();
   } catch (err) {
-    throw new GatewayError('unreachable', `${req.method} ${path}: answer cut short (${causeOf(err)})`, { cause: err });
+    throw new GatewayError('unreachable', `${req.method} ${path}: answer cut short (${causeOf(err)})`, {
+      cause: err,
+    });
   }
   if (response.status === 401 || response.status === 403) {
-    throw new GatewayError('auth_refused', `${req.method} ${path}: HTTP ${response.status} (credentials refused)`);
+    throw new GatewayError(
+      'auth_refused',
+      `${req.method} ${path}: HTTP ${response.status} (credentials refused)`,
+    );
   }
   if (response.status < 200 || response.status >= 300) {
     throw new GatewayError('bad_answer', `${req.method} ${path}: HTTP ${response.status}`);
@@ -62,7 +69,10 @@ export async function requestJson(req: VendorRequest): Promise<{ status: number;
   try {
     return { status: response.status, body: JSON.parse(text) as unknown };
   } catch {
-    throw new GatewayError('bad_answer', `${req.method} ${path}: the answer is not JSON (${text.slice(0, 60)})`);
+    throw new GatewayError(
+      'bad_answer',
+      `${req.method} ${path}: the answer is not JSON (${text.slice(0, 60)})`,
+    );
   }
 }
 

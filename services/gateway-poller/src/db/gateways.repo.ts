@@ -100,7 +100,8 @@ export async function updateStatus(db: Db, gatewayId: number, patch: StatusPatch
     set['last_error_kind'] = patch.error?.kind ?? null;
     if (patch.error) set['last_error_at'] = patch.error.at;
   }
-  if (patch.backfill !== undefined) set['backfill'] = patch.backfill === null ? null : JSON.stringify(patch.backfill);
+  if (patch.backfill !== undefined)
+    set['backfill'] = patch.backfill === null ? null : JSON.stringify(patch.backfill);
   await db
     .insertInto('gateway_status')
     .values({ gateway_id: gatewayId, ...set })

@@ -177,7 +177,8 @@ export function parseLogin(body: unknown): SecureLogin | undefined {
 export function errorId(body: unknown): number | undefined {
   if (body && typeof body === 'object' && !Array.isArray(body) && 'ID' in body && !('GDDO' in body)) {
     const id = (body as { ID: unknown }).ID;
-    return typeof id === 'number' ? id : undefined;
+    // 0 / 200 are how a write's success is acknowledged, not errors.
+    return typeof id === 'number' && id !== 0 && id !== 200 ? id : undefined;
   }
   return undefined;
 }
@@ -228,6 +229,8 @@ export function mapGatewayData(
   body: unknown,
   devices: ReadonlyMap<string, SecureDeviceInfo>,
   cursor: SecureCursor | undefined,
+  /** Target temperatures EP wrote, by `<zid>/<drefid>`: such a change is an override, not the schedule. */
+  written: ReadonlyMap<string, number> = new Map(),
 ): SecureMapped {
   const points = new PointSet();
   const events: SetpointChange[] = [];
@@ -327,7 +330,7 @@ export function mapGatewayData(
               from: setPoints[key] ?? null,
               to,
               // Secure reports no origin; a change EP did not ask for came from the schedule.
-              origin: 'schedule',
+              origin: to !== null && written.get(key) === to ? 'override' : 'schedule',
             });
           }
           setPoints[key] = to;

@@ -70,5 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP TABLE IF EXISTS setpoint_writes, setpoint_events, gateway_status, gateways CASCADE`.execute(db);
+  await sql`DROP TABLE IF EXISTS setpoint_writes, setpoint_events, gateway_status, gateways CASCADE`.execute(
+    db,
+  );
 }
