@@ -3,6 +3,8 @@ import { createDb, migrate } from '@ep/db';
 import { migrations, type Database } from '@ep/measurement-store';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
+import { gatewayMigrations } from '@ep/gateway-poller';
+import { GATEWAYS_USAGE, runGatewaysCli } from './gateways.js';
 import { databaseKnowsZone, findSite, insertKey, insertSite, listKeys, listSites, revokeKey } from './db.js';
 
 /** Exit codes: 0 done, 1 failed (database, not found, conflict), 2 usage (bad command or arguments). */
@@ -29,6 +31,7 @@ Commands:
   keys list                                 list API keys (never their secrets)
   keys revoke <id>                          revoke an API key
   keys generate                             print a new key without storing it (for EP_BOOTSTRAP_ADMIN_KEY)
+\${GATEWAYS_USAGE}
 
 Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ep), EP_BOOTSTRAP_ADMIN_KEY.
 Exit codes: 0 done, 1 failed, 2 bad command or arguments.`;
@@ -73,6 +76,7 @@ function table(rows: Record<string, unknown>[], columns: string[]): string[] {
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'gateways') return runGatewaysCli(argv.slice(1), io);
   let db: Kysely<Database> | undefined;
   const open = () =>
     (db ??= createDb<Database>({
@@ -243,7 +247,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function runMigrate(db: Kysely<Database>, io: CliIo): Promise<void> {
-  const result = await migrate(db, migrations);
+  const result = await migrate(db, { ...migrations, ...gatewayMigrations });
   for (const name of result.applied) io.out(`applied ${name}`);
   io.out(`schema up to date (${result.applied.length} applied now, ${result.alreadyApplied} before)`);
   const bootstrap = io.env['EP_BOOTSTRAP_ADMIN_KEY'];
