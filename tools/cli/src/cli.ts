@@ -31,7 +31,7 @@ Commands:
   keys list                                 list API keys (never their secrets)
   keys revoke <id>                          revoke an API key
   keys generate                             print a new key without storing it (for EP_BOOTSTRAP_ADMIN_KEY)
-\${GATEWAYS_USAGE}
+${GATEWAYS_USAGE}
 
 Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ep), EP_BOOTSTRAP_ADMIN_KEY.
 Exit codes: 0 done, 1 failed, 2 bad command or arguments.`;
