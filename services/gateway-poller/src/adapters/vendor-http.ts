@@ -64,7 +64,12 @@ export async function requestJson(req: VendorRequest): Promise<{ status: number;
     );
   }
   if (response.status < 200 || response.status >= 300) {
-    throw new GatewayError('bad_answer', `${req.method} ${path}: HTTP ${response.status}`);
+    // A 400 is the gateway refusing what was asked (a write out of range), with its reason.
+    const said = vendorMessage(text);
+    throw new GatewayError(
+      response.status === 400 ? 'refused' : 'bad_answer',
+      `${req.method} ${path}: HTTP ${response.status}${said ? ` (${said})` : ''}`,
+    );
   }
   try {
     return { status: response.status, body: JSON.parse(text) as unknown };
@@ -73,6 +78,17 @@ export async function requestJson(req: VendorRequest): Promise<{ status: number;
       'bad_answer',
       `${req.method} ${path}: the answer is not JSON (${text.slice(0, 60)})`,
     );
+  }
+}
+
+/** The vendor's own error text (`M` of Secure, `Message` of Prefect's ASP.NET), if any. */
+function vendorMessage(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { M?: unknown; Message?: unknown };
+    const m = body.M ?? body.Message;
+    return typeof m === 'string' ? m.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -110,11 +110,26 @@ describe('Prefect mapping', () => {
     expect(events).toEqual([]);
   });
 
-  it('keeps the good nodes of an answer with a malformed one', () => {
-    const { readings, rejected } = parseNodeStatus([status(), { Address: 4 }, status({ Address: 5 })]);
-    expect(readings.map((r) => r.address)).toEqual([3, 5]);
-    expect(rejected).toHaveLength(1);
-    expect(rejected[0]!.reason).toMatch(/CurrentTemperature/);
+  it('keeps the good nodes and the good fields of an answer with a malformed node', () => {
+    const { CurrentTemperature: _dropped, ...noTemperature } = status({ Address: 4 });
+    const { readings, rejected } = parseNodeStatus([
+      status(),
+      noTemperature,
+      { Address: 6 },
+      status({ Address: 5 }),
+    ]);
+    expect(readings.map((r) => r.address)).toEqual([3, 4, 5]);
+    expect(rejected.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/CurrentTemperature/),
+      'no LastReceiveAt',
+    ]);
+    const { points } = mapPrefect(readings, configs, new Map());
+    const names = points
+      .list()
+      .filter((p) => p.node === '4')
+      .map((p) => p.parameter);
+    expect(names).not.toContain('current_temperature');
+    expect(names).toContain('temperature_setpoint');
     expect(parseNodeStatus({ error: 'x' }).rejected).toHaveLength(1);
   });
 });

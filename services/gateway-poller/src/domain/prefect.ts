@@ -12,30 +12,6 @@ export const NO_SETPOINT = -100;
 /** A relay's energy is only computed over a gap no longer than this (the legacy rule), in s. */
 export const ENERGY_MAX_GAP_S = 500;
 
-const NodeStatusSchema = z.object({
-  Address: z.number().int(),
-  AdjustedAtReceiver: z.boolean().optional(),
-  CurrentTemperature: z.number(),
-  L1On: z.boolean(),
-  L2On: z.boolean(),
-  LastReceiveAt: z.number().int(),
-  ProgramName: z.string().optional(),
-  RoomName: z.string().optional(),
-  SetPointTemperature: z.number(),
-  TemperatureAdjustment: z.number().optional(),
-  PresenceIsDetected: z.boolean().optional(),
-});
-
-const HistoryEntrySchema = z.object({
-  CurrentTemperature: z.number(),
-  L1On: z.boolean(),
-  L2On: z.boolean(),
-  ProgramName: z.string().optional(),
-  ReceivedAt: z.number().int(),
-  SetPointTemperature: z.number(),
-  AdjustedAtReceiver: z.boolean().optional(),
-});
-
 const NodeConfigSchema = z.object({
   Address: z.number().int(),
   L1LoadWatts: z.number().min(0),
@@ -48,13 +24,14 @@ export interface PrefectReading {
   address: number;
   /** UTC ms (the gateway sends Unix seconds). */
   ts: number;
-  currentTemperature: number;
-  setPoint: number;
+  /** Each field is kept on its own: a reading missing one still gives the others. */
+  currentTemperature?: number;
+  setPoint?: number;
   /** Not part of history entries. */
   adjustment?: number;
   presence?: boolean;
-  l1On: boolean;
-  l2On: boolean;
+  l1On?: boolean;
+  l2On?: boolean;
   adjustedAtReceiver: boolean;
   roomName?: string;
 }
@@ -80,34 +57,65 @@ export interface Rejected {
   reason: string;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
+type Json = Record<string, unknown>;
+const num = (o: Json, k: string) =>
+  typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined;
+const bool = (o: Json, k: string) => (typeof o[k] === 'boolean' ? (o[k] as boolean) : undefined);
+
+const STATUS_FIELDS = ['CurrentTemperature', 'SetPointTemperature', 'L1On', 'L2On'] as const;
+
+/**
+ * One reading from a status object or history entry. Only the address and the time are needed;
+ * every other field missing or of the wrong type is reported and left out, the rest kept.
+ */
+function readingOf(
+  o: Json,
+  address: number | undefined,
+  tsField: 'LastReceiveAt' | 'ReceivedAt',
+  problems: string[],
+): PrefectReading | undefined {
+  const ts = num(o, tsField);
+  if (address === undefined || ts === undefined || !Number.isInteger(ts)) {
+    problems.push(`no ${address === undefined ? 'Address' : tsField}`);
+    return undefined;
+  }
+  for (const f of STATUS_FIELDS)
+    if (o[f] === undefined || (f.startsWith('L') ? bool(o, f) : num(o, f)) === undefined)
+      problems.push(`${f} missing or not a ${f.startsWith('L') ? 'boolean' : 'number'}`);
+  const r: PrefectReading = {
+    address,
+    ts: ts * 1000,
+    adjustedAtReceiver: bool(o, 'AdjustedAtReceiver') ?? false,
+  };
+  const t = num(o, 'CurrentTemperature');
+  if (t !== undefined) r.currentTemperature = t;
+  const sp = num(o, 'SetPointTemperature');
+  if (sp !== undefined) r.setPoint = sp;
+  const l1 = bool(o, 'L1On');
+  if (l1 !== undefined) r.l1On = l1;
+  const l2 = bool(o, 'L2On');
+  if (l2 !== undefined) r.l2On = l2;
+  const adj = num(o, 'TemperatureAdjustment');
+  if (adj !== undefined) r.adjustment = adj;
+  const presence = bool(o, 'PresenceIsDetected');
+  if (presence !== undefined) r.presence = presence;
+  if (typeof o['RoomName'] === 'string') r.roomName = o['RoomName'];
+  return r;
 }
 
-/** Reads a NodeStatus answer node by node; a malformed node is rejected, the others kept. */
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads a NodeStatus answer node by node; what is wrong in one node is rejected, the rest kept. */
 export function parseNodeStatus(body: unknown): { readings: PrefectReading[]; rejected: Rejected[] } {
   if (!Array.isArray(body)) return { readings: [], rejected: [{ index: -1, reason: 'not a JSON array' }] };
   const readings: PrefectReading[] = [];
   const rejected: Rejected[] = [];
   body.forEach((item, index) => {
-    const parsed = NodeStatusSchema.safeParse(item);
-    if (!parsed.success) {
-      rejected.push({ index, reason: describeIssues(parsed.error) });
-      return;
-    }
-    const s = parsed.data;
-    readings.push({
-      address: s.Address,
-      ts: s.LastReceiveAt * 1000,
-      currentTemperature: s.CurrentTemperature,
-      setPoint: s.SetPointTemperature,
-      ...(s.TemperatureAdjustment !== undefined ? { adjustment: s.TemperatureAdjustment } : {}),
-      ...(s.PresenceIsDetected !== undefined ? { presence: s.PresenceIsDetected } : {}),
-      l1On: s.L1On,
-      l2On: s.L2On,
-      adjustedAtReceiver: s.AdjustedAtReceiver ?? false,
-      ...(s.RoomName !== undefined ? { roomName: s.RoomName } : {}),
-    });
+    const problems: string[] = [];
+    const r = isObject(item) ? readingOf(item, num(item, 'Address'), 'LastReceiveAt', problems) : undefined;
+    if (!isObject(item)) problems.push('not an object');
+    if (r) readings.push(r);
+    if (problems.length > 0) rejected.push({ index, reason: problems.join('; ') });
   });
   return { readings, rejected };
 }
@@ -118,28 +126,18 @@ export function parseNodeHistory(body: unknown): { readings: PrefectReading[]; r
   const readings: PrefectReading[] = [];
   const rejected: Rejected[] = [];
   for (const node of body) {
-    const address = (node as { Address?: unknown } | null)?.Address;
-    const history = (node as { History?: unknown } | null)?.History;
-    if (typeof address !== 'number' || !Array.isArray(history)) {
+    const address = isObject(node) ? num(node, 'Address') : undefined;
+    const history = isObject(node) ? node['History'] : undefined;
+    if (address === undefined || !Array.isArray(history)) {
       rejected.push({ index: -1, reason: 'a node without Address or History' });
       continue;
     }
     history.forEach((item, index) => {
-      const parsed = HistoryEntrySchema.safeParse(item);
-      if (!parsed.success) {
-        rejected.push({ index, reason: describeIssues(parsed.error) });
-        return;
-      }
-      const h = parsed.data;
-      readings.push({
-        address,
-        ts: h.ReceivedAt * 1000,
-        currentTemperature: h.CurrentTemperature,
-        setPoint: h.SetPointTemperature,
-        l1On: h.L1On,
-        l2On: h.L2On,
-        adjustedAtReceiver: h.AdjustedAtReceiver ?? false,
-      });
+      const problems: string[] = [];
+      const r = isObject(item) ? readingOf(item, address, 'ReceivedAt', problems) : undefined;
+      if (!isObject(item)) problems.push('not an object');
+      if (r) readings.push(r);
+      if (problems.length > 0) rejected.push({ index, reason: problems.join('; ') });
     });
   }
   return { readings, rejected };
@@ -198,15 +196,25 @@ export function mapPrefect(
     });
     const ts = iso(r.ts);
 
-    points.add(spec('thermostat', 'current_temperature', { unit: '°C', kind: 'sampled' }), [
-      ts,
-      r.currentTemperature,
-      QUALITY.good,
-    ]);
-    const setPoint = r.setPoint === NO_SETPOINT ? null : r.setPoint;
+    if (r.currentTemperature !== undefined) {
+      points.add(spec('thermostat', 'current_temperature', { unit: '°C', kind: 'sampled' }), [
+        ts,
+        r.currentTemperature,
+        QUALITY.good,
+      ]);
+    }
+    // A reading without a set point keeps the last one known (for the next change event).
+    const setPoint =
+      r.setPoint === undefined
+        ? (previous?.setPoint ?? null)
+        : r.setPoint === NO_SETPOINT
+          ? null
+          : r.setPoint;
     const setPointSpec = spec('thermostat', 'temperature_setpoint', { unit: '°C', kind: 'sampled' });
-    points.add(setPointSpec, setPoint === null ? [ts, null, QUALITY.noData] : [ts, setPoint, QUALITY.good]);
-    if (previous && previous.setPoint !== setPoint) {
+    if (r.setPoint !== undefined) {
+      points.add(setPointSpec, setPoint === null ? [ts, null, QUALITY.noData] : [ts, setPoint, QUALITY.good]);
+    }
+    if (previous && r.setPoint !== undefined && previous.setPoint !== setPoint) {
       events.push({
         node,
         device: 'thermostat',
@@ -232,16 +240,20 @@ export function mapPrefect(
         QUALITY.good,
       ]);
     }
-    points.add(spec('relay', 'relay_1_state', { kind: 'state', states: ON_OFF }), [
-      ts,
-      r.l1On ? 1 : 0,
-      QUALITY.good,
-    ]);
-    points.add(spec('relay', 'relay_2_state', { kind: 'state', states: ON_OFF }), [
-      ts,
-      r.l2On ? 1 : 0,
-      QUALITY.good,
-    ]);
+    if (r.l1On !== undefined) {
+      points.add(spec('relay', 'relay_1_state', { kind: 'state', states: ON_OFF }), [
+        ts,
+        r.l1On ? 1 : 0,
+        QUALITY.good,
+      ]);
+    }
+    if (r.l2On !== undefined) {
+      points.add(spec('relay', 'relay_2_state', { kind: 'state', states: ON_OFF }), [
+        ts,
+        r.l2On ? 1 : 0,
+        QUALITY.good,
+      ]);
+    }
     const energy = relayEnergyKWh(r, previous, config);
     if (energy !== undefined) {
       points.add(spec('relay', 'calculated_energy_consumption', { unit: 'kWh', kind: 'sampled' }), [
@@ -265,7 +277,7 @@ export function relayEnergyKWh(
   previous: Pick<PrefectNodeCursor, 'ts'> | undefined,
   config: Pick<NodeConfig, 'l1LoadWatts' | 'l2LoadWatts'> | undefined,
 ): number | undefined {
-  if (!previous || !config) return undefined;
+  if (!previous || !config || reading.l1On === undefined || reading.l2On === undefined) return undefined;
   const seconds = (reading.ts - previous.ts) / 1000;
   if (seconds <= 0 || seconds > ENERGY_MAX_GAP_S) return undefined;
   const watts = (reading.l1On ? config.l1LoadWatts : 0) + (reading.l2On ? config.l2LoadWatts : 0);

@@ -275,7 +275,7 @@ export function mapGatewayData(
       }
       for (const raw of device.DPDO) {
         const parsed = Value.safeParse(raw);
-        if (!parsed.success) {
+        if (!parsed.success || !('CV' in (raw as object))) {
           rejected.push({ index: zi, reason: `device ${key}: a value without DPRefID, CV or LUT` });
           continue;
         }
