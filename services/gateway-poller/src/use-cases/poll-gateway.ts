@@ -225,7 +225,11 @@ export async function pollPrefect(
   }
   for (const [i, reading] of backfills.entries()) {
     const cursor = cursors.get(reading.address);
-    const span = cursor ? Math.floor((reading.ts - cursor.ts) / DAY_MS) + 1 : gw.backfillDays;
+    // NodeHistory days are UTC calendar days counted back from the gateway's today, which may
+    // be a day past its last report (one more day asked for covers that).
+    const span = cursor
+      ? Math.floor(reading.ts / DAY_MS) - Math.floor(cursor.ts / DAY_MS) + 1
+      : gw.backfillDays;
     const days = Math.min(gw.backfillDays, span);
     const history: PrefectReading[] = [];
     // Oldest day first; a day that fails ends the walk: its cursor stays before it and the next poll resumes.
@@ -240,7 +244,9 @@ export async function pollPrefect(
         break;
       }
     }
-    const mapped = mapPrefect([...history, reading], configs, cursors);
+    // The status reading first: at an equal instant it wins over its history twin, carrying
+    // presence, adjustment and AdjustedAtReceiver, which history lacks.
+    const mapped = mapPrefect([reading, ...history], configs, cursors);
     note(await emit(ctx, gw, mapped.points, mapped.events, `node${reading.address}`));
     outcome.events += mapped.events.length;
     await saveCursors(
