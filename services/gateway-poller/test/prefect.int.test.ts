@@ -33,8 +33,20 @@ describe('gateway-poller against the Prefect simulator', () => {
     const [good, bad] = sim.sites as [string, string];
     await bed.addSite(good.toLowerCase());
     await bed.addSite(bad.toLowerCase());
-    await bed.addGateway({ name: 'good', site: good.toLowerCase(), vendor: 'prefect', url: sim.url, interval: 300 });
-    await bed.addGateway({ name: 'wrong', site: bad.toLowerCase(), vendor: 'prefect', url: sim.url, interval: 300 });
+    await bed.addGateway({
+      name: 'good',
+      site: good.toLowerCase(),
+      vendor: 'prefect',
+      url: sim.url,
+      interval: 300,
+    });
+    await bed.addGateway({
+      name: 'wrong',
+      site: bad.toLowerCase(),
+      vendor: 'prefect',
+      url: sim.url,
+      interval: 300,
+    });
     await bed.writeSecret('good', sim.credentials[good]);
     await bed.writeSecret('wrong', { token: 'not-the-token' });
     // Built, not started: this test drives the polls itself.
@@ -72,8 +84,11 @@ describe('gateway-poller against the Prefect simulator', () => {
       { timeoutMs: 30_000, what: 'every served sample stored' },
     ).catch(() => undefined);
     expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
-    const differing = [...expected].filter(([key, samples]) => JSON.stringify(stored.get(key)) !== JSON.stringify(samples));
-    for (const [key, samples] of differing.slice(0, 3)) expect([key, stored.get(key)]).toEqual([key, samples]);
+    const differing = [...expected].filter(
+      ([key, samples]) => JSON.stringify(stored.get(key)) !== JSON.stringify(samples),
+    );
+    for (const [key, samples] of differing.slice(0, 3))
+      expect([key, stored.get(key)]).toEqual([key, samples]);
     expect(differing.map(([k]) => k)).toEqual([]);
 
     // The sentinel: set points with no value are stored as null / quality 3, never −100.

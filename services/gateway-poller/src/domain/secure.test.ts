@@ -120,7 +120,7 @@ describe('Secure gatewaydata mapping', () => {
     expect(parseCv('')).toBeUndefined();
   });
 
-  it('follows LUT through the repeated autumn hour using the last instant seen', () => {
+  it('follows LUT through the repeated autumn hour using the cursor, whatever the order of the answer', () => {
     const { points, cursor } = mapGatewayData(
       answer([
         { code: '202', cv: '20', lut: '2026-10-25T01:50:00' },
@@ -134,6 +134,19 @@ describe('Secure gatewaydata mapping', () => {
       '2026-10-25T00:50:00.000Z',
       '2026-10-25T01:10:00.000Z',
       '2026-10-25T02:05:00.000Z',
+    ]);
+    // First pass: a later value listed before an earlier one is still the first instant.
+    const firstPass = mapGatewayData(
+      answer([
+        { code: '202', cv: '20', lut: '2026-10-25T01:08:00' },
+        { code: '202', cv: '21', lut: '2026-10-25T01:06:21' },
+      ]),
+      devices(),
+      { lut: '2026-10-25T01:00:00', ms: Date.parse('2026-10-25T00:00:00Z'), setPoints: {} },
+    );
+    expect(firstPass.points.list()[0]!.samples.map((s) => s[0])).toEqual([
+      '2026-10-25T00:08:00.000Z',
+      '2026-10-25T00:06:21.000Z',
     ]);
     expect(cursor!.ms).toBe(Date.parse('2026-10-25T02:05:00Z'));
   });

@@ -247,7 +247,10 @@ export function mapGatewayData(
     };
   }
   const setPoints = { ...(cursor?.setPoints ?? {}) };
-  let lastMs = cursor?.ms;
+  // The reference for the repeated autumn hour is the cursor (the last LUT seen before this
+  // answer), not the values read so far: an answer lists values by zone and device, not in time
+  // order, so an earlier LUT further down is not a second pass.
+  const lastMs = cursor?.ms;
   let maxLut = cursor?.lut;
   let maxMs = cursor?.ms;
   const zones = Array.isArray(gddo.ZNDS) ? gddo.ZNDS : [];
@@ -288,7 +291,6 @@ export function mapGatewayData(
           });
           continue;
         }
-        if (lastMs === undefined || ms > lastMs) lastMs = ms;
         if (maxMs === undefined || ms > maxMs) {
           maxMs = ms;
           maxLut = parsed.data.LUT;
