@@ -215,11 +215,18 @@ export async function pollPrefect(
       outcome.newestMs = r.newestMs;
   };
 
-  const backfills = status.readings.filter((r) => {
+  // A node whose load watts are unknown waits for the next poll (its cursor stays): stored now,
+  // its energy could never be computed for these readings afterwards.
+  const ready = status.readings.filter((r) => {
+    if (configs.has(r.address)) return true;
+    bad(`node ${r.address}: no NodeConfiguration yet; its readings wait for the next poll`);
+    return false;
+  });
+  const backfills = ready.filter((r) => {
     const c = cursors.get(r.address);
     return !c || r.ts - c.ts > gapMs;
   });
-  for (const r of status.readings) if (!backfills.includes(r)) upToDate.push(r);
+  for (const r of ready) if (!backfills.includes(r)) upToDate.push(r);
   if (backfills.length > 0) {
     await updateStatus(ctx.db, gw.id, { backfill: { nodes: backfills.length, done: 0 } });
   }
@@ -232,7 +239,9 @@ export async function pollPrefect(
       : gw.backfillDays;
     const days = Math.min(gw.backfillDays, span);
     const history: PrefectReading[] = [];
-    // Oldest day first; a day that fails ends the walk: its cursor stays before it and the next poll resumes.
+    // Oldest day first. A day that cannot be read leaves the node as it was (no sample, no cursor
+    // move): the next poll walks the same gap again, so nothing in it is skipped for good.
+    let complete = true;
     for (let d = days; d >= 0; d--) {
       try {
         const parsed = parseNodeHistory(await client.nodeHistory(d, reading.address));
@@ -241,9 +250,11 @@ export async function pollPrefect(
         ctx.onBackfillDay(gw);
       } catch (err) {
         bad(`NodeHistory/${d}/${reading.address}: ${err instanceof Error ? err.message : String(err)}`);
+        complete = false;
         break;
       }
     }
+    if (!complete) continue;
     // The status reading first: at an equal instant it wins over its history twin, carrying
     // presence, adjustment and AdjustedAtReceiver, which history lacks.
     const mapped = mapPrefect([reading, ...history], configs, cursors);
