@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@ep/contracts';
-import { createDb, migrate } from '@ep/db';
+import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
-import { migrations, startMeasurementStore } from '@ep/measurement-store';
+import { startMeasurementStore } from '@ep/measurement-store';
+import { migrateToLatest } from '@ep/schema';
 import {
   createTestDatabase,
   freePort,
@@ -21,7 +22,6 @@ import { Kvm } from '@nats-io/kv';
 import { sql, type Kysely } from 'kysely';
 import { createGatewayPoller, type GatewayPoller } from '../src/poller.js';
 import { parseGatewayPollerConfig } from '../src/config.js';
-import { gatewayMigrations } from '../src/db/migrations/index.js';
 import type { GatewayDatabase } from '../src/db/schema.js';
 
 /** A sample as stored: [UTC ISO, value, quality], in time order. */
@@ -63,7 +63,7 @@ export async function createBed(label: string): Promise<Bed> {
   const urls = infraUrls();
   const testDb = await createTestDatabase(label);
   const db = createDb<GatewayDatabase>({ url: testDb.url, max: 3 });
-  await migrate(db, { ...migrations, ...gatewayMigrations });
+  await migrateToLatest(db);
   const prefix = uniquePrefix(label);
   const secretsDir = await mkdtemp(path.join(tmpdir(), 'ep-gw-secrets-'));
   const store = await startMeasurementStore({

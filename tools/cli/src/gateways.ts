@@ -1,5 +1,7 @@
 import { createDb } from '@ep/db';
-import { VENDORS, type GatewayDatabase, type Vendor } from '@ep/gateway-poller';
+import { VENDORS, type Database, type Vendor } from '@ep/schema';
+
+type GatewayDatabase = Pick<Database, 'gateways' | 'gateway_status' | 'sites'>;
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
 

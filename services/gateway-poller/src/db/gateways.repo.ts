@@ -52,7 +52,7 @@ export async function loadCursors(db: Db, gw: GatewayConfig): Promise<Map<string
     .where('site_id', '=', gw.siteId)
     .where('source', '=', gw.vendor)
     .execute();
-  return new Map(rows.map((r) => [r.device, r.cursor]));
+  return new Map(rows.map((r) => [r.device, r.cursor as Record<string, unknown>]));
 }
 
 export async function saveCursors(
