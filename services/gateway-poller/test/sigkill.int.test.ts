@@ -94,14 +94,6 @@ describe('gateway-poller killed and restarted', () => {
     ).toBeGreaterThan(0);
     // Stored the served samples, the served ones only, each once.
     const differing = [...expected].filter(([k, s]) => JSON.stringify(stored.get(k)) !== JSON.stringify(s));
-    if (differing.length > 0)
-      console.log(
-        JSON.stringify(sim.record.requests(site)),
-        differing.map(
-          ([k, s]) =>
-            `${k} ${s.length} ${stored.get(k)?.length} ${JSON.stringify(s.slice(0, 2))} ${JSON.stringify(stored.get(k)?.slice(0, 2))}`,
-        ),
-      );
     for (const [key, samples] of differing.slice(0, 2))
       expect([key, stored.get(key)]).toEqual([key, samples]);
     expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
