@@ -7,6 +7,11 @@ import { connect } from '@nats-io/transport-node';
 import { parseGatewayPollerConfig } from '../src/config.js';
 import { listGateways, type GatewayConfig } from '../src/db/gateways.repo.js';
 import { createGatewayPoller, type GatewayPoller } from '../src/poller.js';
+import { generateApiKey, insertApiKey } from '@ep/auth';
+import { createDb } from '@ep/db';
+import type { Database } from '@ep/schema';
+import { buildServer, natsSetpointControl } from '@ep/query-api';
+import pg from 'pg';
 import { createBed, recordMap, rounded, type Bed } from './support.js';
 
 jest.setTimeout(180_000);
@@ -176,5 +181,117 @@ describe('gateway-poller against the Secure simulator', () => {
       .orderBy('ts', 'desc')
       .executeTakeFirstOrThrow();
     expect(event).toMatchObject({ to_value: 22.5, origin: 'override' });
+  });
+
+  it('takes a set-point write on query-api (scope control), lists it with its outcome, refuses Prefect-less and read-only points clearly', async () => {
+    const device = sim.gateway(site).zones[0]!.devices.find((d) => d.dtid === 2)!;
+    const zid = sim.gateway(site).zones[0]!.zid;
+    const db = createDb<Database>({ url: bed.testDb.url, max: 2 });
+    const pool = new pg.Pool({ connectionString: bed.testDb.url, max: 1 });
+    const nc = await connect({ servers: infraUrls().natsUrl });
+    try {
+      const app = await buildServer(
+        { db, keysDb: db, copyPool: pool, control: natsSetpointControl(nc, bed.prefix) },
+        silentLogger(),
+      );
+      const key = async (name: string, scopes: string[]) => {
+        const k = generateApiKey();
+        await insertApiKey(db, { name, prefix: k.prefix, hash: k.hash, scopes, siteId: null });
+        return { authorization: `Bearer ${k.secret}` };
+      };
+      const operator = await key('operator', ['control', 'read']);
+      const reader = await key('reader', ['read']);
+      const point = await db
+        .selectFrom('points')
+        .select('id')
+        .where('node', '=', String(zid))
+        .where('device', '=', String(device.dRefId))
+        .where('parameter', '=', 'target_temperature')
+        .executeTakeFirstOrThrow();
+      const measured = await db
+        .selectFrom('points')
+        .select('id')
+        .where('node', '=', String(zid))
+        .where('parameter', '=', 'measured_temperature')
+        .executeTakeFirstOrThrow();
+
+      const denied = await app.inject({
+        method: 'POST',
+        url: `/api/v1/points/${point.id}/setpoint`,
+        headers: reader,
+        payload: { value: 20 },
+      });
+      expect(denied.statusCode).toBe(403);
+      const readOnly = await app.inject({
+        method: 'POST',
+        url: `/api/v1/points/${measured.id}/setpoint`,
+        headers: operator,
+        payload: { value: 20 },
+      });
+      expect(readOnly.statusCode).toBe(400);
+      expect(readOnly.json().message ?? JSON.stringify(readOnly.json())).toMatch(/measured_temperature/);
+
+      const accepted = await app.inject({
+        method: 'POST',
+        url: `/api/v1/points/${point.id}/setpoint`,
+        headers: operator,
+        payload: { value: 19.5 },
+      });
+      expect(accepted.statusCode).toBe(200);
+      expect(accepted.json()).toMatchObject({ outcome: 'accepted', requestedBy: 'operator', value: 19.5 });
+      const refused = await app.inject({
+        method: 'POST',
+        url: `/api/v1/points/${point.id}/setpoint`,
+        headers: operator,
+        payload: { value: 40 },
+      });
+      expect(refused.json()).toMatchObject({ outcome: 'refused', detail: expect.stringMatching(/HTTP 400/) });
+      expect(sim.record.writes().at(-2)).toMatchObject({ cv: '19.5', outcome: 'accepted' });
+
+      const list = await app.inject({
+        method: 'GET',
+        url: `/api/v1/points/${point.id}/setpoint-writes`,
+        headers: reader,
+      });
+      expect(list.json().map((w: { value: number; outcome: string }) => [w.value, w.outcome])).toEqual([
+        [40, 'refused'],
+        [19.5, 'accepted'],
+      ]);
+      sim.clock.advance(60_000);
+      await poller.scheduler.pollOnce(gw);
+      await waitFor(
+        async () => {
+          const events = await app.inject({
+            method: 'GET',
+            url: `/api/v1/points/${point.id}/setpoint-events`,
+            headers: reader,
+          });
+          return events.json()[0]?.to === 19.5 && events.json()[0]?.origin === 'override';
+        },
+        { what: 'the write listed as an override event of the point' },
+      );
+      const perSite = await app.inject({
+        method: 'GET',
+        url: `/api/v1/sites/${site.toLowerCase()}/setpoint-events`,
+        headers: reader,
+      });
+      expect(perSite.json().length).toBeGreaterThan(0);
+
+      const gateways = await app.inject({ method: 'GET', url: '/api/v1/gateways', headers: reader });
+      expect(gateways.json()).toEqual([
+        expect.objectContaining({
+          name: 'sec',
+          vendor: 'secure',
+          owner: expect.any(String),
+          lastError: null,
+          lastSuccessAt: expect.any(String),
+        }),
+      ]);
+      await app.close();
+    } finally {
+      await nc.close();
+      await pool.end();
+      await db.destroy();
+    }
   });
 });

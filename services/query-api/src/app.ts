@@ -5,8 +5,9 @@ import { pingDb } from '@ep/db';
 import { adminRoutes } from './adapters/admin-routes.js';
 import { legacyRoutes } from './adapters/legacy-routes.js';
 import { readRoutes, type ReadDeps } from './adapters/read-routes.js';
+import { gatewayRoutes, type SetpointControl } from './routes/gateways.js';
 
-export type AppDeps = ReadDeps;
+export type AppDeps = ReadDeps & { control?: SetpointControl };
 
 /** The query API as a fastify plugin: /api/v1 (scope read), /api/v1/admin (scope admin), legacy. */
 export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
@@ -15,6 +16,7 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(readRoutes(deps), { prefix: '/api/v1' });
     await app.register(adminRoutes(deps.keysDb), { prefix: '/api/v1/admin' });
     await app.register(legacyRoutes(deps));
+    await app.register(gatewayRoutes(deps), { prefix: '/api/v1' });
   };
 }
 

@@ -12,6 +12,10 @@ const schema = z.object({
   // Connections per pool (reads, keys, CSV streams each have one); a CSV download holds one
   // connection of the stream pool for as long as it takes.
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  // NATS for set-point writes to gateway-poller; writes answer 503 when unset.
+  NATS_URL: z.string().min(1).optional(),
+  // Prefix of NATS subjects (the pollers' EP_NATS_PREFIX).
+  ...env.EP_NATS_PREFIX,
   // HTTP port of the API, /docs, /healthz, /readyz and /metrics.
   ...env.PORT(8080),
   // pino log level.

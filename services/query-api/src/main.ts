@@ -4,7 +4,9 @@ import { createLifecycle } from '@ep/lifecycle';
 import { createLogger } from '@ep/logger';
 import { startTelemetry } from '@ep/telemetry';
 import pg from 'pg';
+import { connectNats } from '@ep/nats';
 import { buildServer } from './app.js';
+import { natsSetpointControl } from './routes/gateways.js';
 import { readConfig } from './config.js';
 import type { Database } from '@ep/schema';
 
@@ -34,7 +36,12 @@ const copyPool = new pg.Pool({
 });
 copyPool.on('error', (err) => logger.warn({ err }, 'idle CSV connection failed'));
 
-const app = await buildServer({ db, keysDb, copyPool }, logger);
+const nc = config.NATS_URL
+  ? await connectNats({ url: config.NATS_URL, name: 'query-api', logger })
+  : undefined;
+if (nc) lifecycle.add({ name: 'nats', stop: () => nc.drain() });
+const control = nc ? natsSetpointControl(nc, config.EP_NATS_PREFIX) : undefined;
+const app = await buildServer({ db, keysDb, copyPool, ...(control ? { control } : {}) }, logger);
 
 lifecycle.add(
   { name: 'telemetry', stop: () => telemetry.shutdown() },
