@@ -127,8 +127,16 @@ export class Scheduler {
       const names = gateways.map((g) => g.name);
       const start = names.length > 0 ? hashOf(this.o.replicaId) % names.length : 0;
       const wanted = [...names.slice(start), ...names.slice(0, start)];
-      // A replica over its share (others joined) gives the surplus up for them to take.
+      // A replica over its share (others joined) gives the surplus up for them to take: no new
+      // poll of it starts, one in flight finishes (its last_poll_at is written), then the lease
+      // goes, so the next owner sees this slot's poll and waits for the next slot.
       const surplus = [...this.owned.keys()].slice(share);
+      for (const name of surplus) {
+        const o = this.owned.get(name)!;
+        this.owned.delete(name);
+        o.subscription?.unsubscribe();
+        await o.running;
+      }
       const { gained, lost } = await this.o.leases.renew(
         wanted.filter((n) => !surplus.includes(n)),
         share,
