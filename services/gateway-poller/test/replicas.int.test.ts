@@ -69,10 +69,11 @@ describe('two gateway-poller replicas', () => {
         const rows = await bed.db.selectFrom('gateway_status').select(['owner', 'last_poll_at']).execute();
         return rows.every((r) => r.owner === 'replica-b' && r.last_poll_at!.getTime() > killedAt);
       },
-      { timeoutMs: 4 * LEASE_MS, intervalMs: 100, what: 'replica-b polling every gateway' },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'replica-b polling every gateway' },
     );
     // Within two lease periods (plus one poll interval for the first poll after taking over).
-    expect(Date.now() - killedAt).toBeLessThan(2 * LEASE_MS + 2_000);
+    const tookOverMs = Date.now() - killedAt;
+    expect({ tookOverMs, within: tookOverMs < 2 * LEASE_MS + 2_000 }).toEqual({ tookOverMs, within: true });
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     expect(sim.record.doublePolls()).toEqual([]);
     const status = await fetch(`http://127.0.0.1:${b.port}/status`).then(
