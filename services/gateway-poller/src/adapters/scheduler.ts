@@ -41,13 +41,13 @@ interface Owned {
 }
 
 /**
- * Offset of a gateway's polls inside each interval: spread by name over the first 80 % of it,
- * stable across replicas. The last fifth stays free so a poll started late still lands in its
+ * Offset of a gateway's polls inside each interval: spread by name over the first 70 % of it,
+ * stable across replicas. The rest stays free so a poll started late still lands in its
  * own interval.
  */
 export function jitterMs(name: string, intervalMs: number): number {
   const h = createHash('sha1').update(name).digest().readUInt32BE(0);
-  return h % Math.max(1, Math.floor(intervalMs * 0.8));
+  return h % Math.max(1, Math.floor(intervalMs * 0.7));
 }
 
 /**
@@ -172,6 +172,13 @@ export class Scheduler {
     for (const o of this.owned.values()) {
       if (o.running || now < o.nextDue || this.running >= this.o.concurrency) continue;
       const intervalMs = o.gw.intervalSeconds * 1000;
+      // Too late in its slot (a busy process, a long previous poll): a poll now could reach the
+      // gateway in the next slot, where the next poll is due too. Skip to the next slot.
+      const slot = Math.floor(o.nextDue / intervalMs) * intervalMs;
+      if (now >= slot + intervalMs * 0.85) {
+        o.nextDue = nextDue(o.gw.name, intervalMs, now, now);
+        continue;
+      }
       o.nextDue = nextDue(o.gw.name, intervalMs, now, now);
       this.running += 1;
       o.running = this.pollOnce(o.gw).finally(() => {
