@@ -27,6 +27,8 @@ export interface CliOptions {
   /** Write each site's credentials JSON here, as EP_GATEWAY_SECRETS_DIR expects. */
   secretsDir?: string;
   secretsPrefix: string;
+  /** Keep the record's samples (off with --no-record-samples). */
+  recordSamples: boolean;
 }
 
 export const DEFAULT_PORTS: Record<Vendor, number> = { prefect: 8201, secure: 8202 };
@@ -59,6 +61,7 @@ one JSON line {"vendor","url","sites","secretsDir"} once it listens.
   --max-clock-skew <s>        Secure: refuse a DateHeader this far from the simulated clock (default off)
   --secrets-dir <dir>         write each site's credentials JSON to <dir>/<prefix><site lower-case>
   --secrets-prefix <p>        file-name prefix for --secrets-dir (default "<vendor>-")
+  --no-record-samples         record only poll/request/write counts, not samples (long benchmark runs)
   --help
 
 Faults can also be changed while it runs: POST /_sim/faults (see the README).
@@ -111,6 +114,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
       'max-clock-skew': { type: 'string' },
       'secrets-dir': { type: 'string' },
       'secrets-prefix': { type: 'string' },
+      'no-record-samples': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -172,5 +176,6 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     maxClockSkewS: num('max-clock-skew', values['max-clock-skew'], whole, 'a whole number of seconds'),
     secretsDir: values['secrets-dir'],
     secretsPrefix: values['secrets-prefix'] ?? `${vendor}-`,
+    recordSamples: !values['no-record-samples'],
   };
 }

@@ -27,6 +27,7 @@ async function main(): Promise<number> {
     historyDays: options.historyDays,
     pollIntervalS: options.pollIntervalS,
     faults: options.faults,
+    recordSamples: options.recordSamples,
   };
   const sim =
     options.vendor === 'prefect'

@@ -89,7 +89,7 @@ export async function startSecureSim(options: SecureSimOptions = {}): Promise<Se
   const sessionTtlMs = (options.sessionTtlS ?? 3600) * 1000;
   const sessions = new Map<string, Session>();
   let sessionCounter = 0;
-  const record = new SecureRecord(c.pollIntervalMs);
+  const record = new SecureRecord(c.pollIntervalMs, c.recordSamples);
   const faults = createFaults(c.seed, c.faults);
   faults.onExpire((gateway) => {
     for (const s of sessions.values()) if (gateway === '*' || s.site === gateway) s.expired = true;
