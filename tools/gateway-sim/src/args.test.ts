@@ -29,7 +29,17 @@ describe('gateway-sim command line', () => {
   });
 
   it('defaults the port per vendor and takes removed nodes', () => {
-    const o = parseCliArgs(['--vendor', 'secure', '--remove-node', 'BADOCK:3', '--remove-node', 'HIATT:1']);
+    const o = parseCliArgs([
+      '--vendor',
+      'secure',
+      '--remove-node',
+      'BADOCK:3',
+      '--remove-node',
+      'HIATT:1',
+      '--gateway-fault',
+      'BADOCK:failRate=0.5,latencyMs=200',
+    ]);
+    expect(o?.gatewayFaults).toEqual({ BADOCK: { failRate: 0.5, latencyMs: 200 } });
     expect(o?.port).toBe(8202);
     expect(o?.removeNodes).toEqual([
       ['BADOCK', '3'],
@@ -46,6 +56,12 @@ describe('gateway-sim command line', () => {
       parseCliArgs(['--vendor', 'prefect', '--fail-rate', '0.6', '--timeout-rate', '0.6']),
     ).toThrow(/add up/);
     expect(() => parseCliArgs(['--vendor', 'prefect', '--remove-node', 'BADOCK'])).toThrow(/SITE:NODE/);
+    expect(() => parseCliArgs(['--vendor', 'prefect', '--gateway-fault', 'BADOCK:fail=1'])).toThrow(
+      /unknown setting "fail"/,
+    );
+    expect(() => parseCliArgs(['--vendor', 'prefect', '--gateway-fault', 'BADOCK:failRate=3'])).toThrow(
+      /probability/,
+    );
     expect(parseCliArgs(['--help'])).toBeNull();
   });
 });

@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { FaultSettings } from './faults.js';
 
+const FAULT_SETTING_KEYS: (keyof FaultSettings)[] = [
+  'latencyMs',
+  'failRate',
+  'timeoutRate',
+  'malformedRate',
+  'missingFieldRate',
+];
+
 export type Vendor = 'prefect' | 'secure';
 
 export interface CliOptions {
@@ -17,6 +25,8 @@ export interface CliOptions {
   historyDays: number;
   pollIntervalS: number;
   faults: FaultSettings;
+  /** Per-gateway fault settings, merged over `faults`. */
+  gatewayFaults: Record<string, FaultSettings>;
   /** `SITE:NODE` pairs taken out from the start. */
   removeNodes: [string, string][];
   reportIntervalS?: number;
@@ -53,6 +63,9 @@ one JSON line {"vendor","url","sites","secretsDir"} once it listens.
   --timeout-rate <p>          probability of never answering (default 0)
   --malformed-rate <p>        probability of cut-off JSON (default 0)
   --missing-field-rate <p>    probability of one required field missing (default 0)
+  --gateway-fault <SITE:k=v[,k=v]>
+                              faults of one gateway, e.g. BADOCK:failRate=0.5,latencyMs=200 (keys:
+                              latencyMs, failRate, timeoutRate, malformedRate, missingFieldRate); repeatable
   --remove-node <SITE:NODE>   a node (Prefect address, Secure zone id) that has disappeared; repeatable
   --report-interval <s>       Prefect: seconds between a node's reports (default 300)
   --dropout-rate <p>          Prefect: probability a report is lost (default 0.03)
@@ -107,6 +120,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
       'malformed-rate': { type: 'string' },
       'missing-field-rate': { type: 'string' },
       'remove-node': { type: 'string', multiple: true },
+      'gateway-fault': { type: 'string', multiple: true },
       'report-interval': { type: 'string' },
       'dropout-rate': { type: 'string' },
       'override-rate': { type: 'string' },
@@ -144,6 +158,25 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     const v = num(flag, values[flag as 'fail-rate'], probability, 'a probability from 0 to 1');
     if (v !== undefined) faults[key] = v;
   }
+  const gatewayFaults: Record<string, FaultSettings> = {};
+  for (const spec of values['gateway-fault'] ?? []) {
+    const m = /^([^:]+):(.+)$/.exec(spec);
+    if (!m) throw new Error(`--gateway-fault must be SITE:key=value[,key=value], got "${spec}"`);
+    const settings: FaultSettings = (gatewayFaults[m[1] as string] ??= {});
+    for (const pair of (m[2] as string).split(',')) {
+      const [key, value] = pair.split('=') as [string, string | undefined];
+      if (!FAULT_SETTING_KEYS.includes(key as keyof FaultSettings)) {
+        throw new Error(`--gateway-fault: unknown setting "${key}"; one of ${FAULT_SETTING_KEYS.join(', ')}`);
+      }
+      const latency = key === 'latencyMs';
+      settings[key as keyof FaultSettings] = num(
+        'gateway-fault',
+        value,
+        latency ? whole : probability,
+        `${key} ${latency ? 'a whole number of ms' : 'a probability from 0 to 1'}`,
+      );
+    }
+  }
   const rateSum =
     (faults.failRate ?? 0) +
     (faults.timeoutRate ?? 0) +
@@ -163,6 +196,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     pollIntervalS:
       num('poll-interval', values['poll-interval'], positive, 'a whole number of seconds ≥ 1') ?? 300,
     faults,
+    gatewayFaults,
     removeNodes,
     reportIntervalS: num(
       'report-interval',

@@ -43,6 +43,7 @@ async function main(): Promise<number> {
           maxClockSkewS: options.maxClockSkewS,
         });
   for (const [site, node] of options.removeNodes) sim.faults.removeNode(site, node);
+  for (const [site, settings] of Object.entries(options.gatewayFaults)) sim.faults.set(site, settings);
   if (options.secretsDir) {
     await mkdir(options.secretsDir, { recursive: true });
     for (const [site, secret] of Object.entries(sim.credentials)) {

@@ -161,6 +161,7 @@ export class WriteLog {
 
   /** The last write at or before `tMs`. */
   latest(gmacid: number, dRefId: number, code: string, tMs: number): { atMs: number; cv: string } | null {
+    if (this.byKey.size === 0) return null; // the usual case, asked in every state evaluation
     const list = this.byKey.get(this.key(gmacid, dRefId, code));
     if (!list) return null;
     for (let i = list.length - 1; i >= 0; i--) {
