@@ -368,6 +368,20 @@ describe('Secure simulator: gatewaydata', () => {
       expect(m.samples.map((x) => x[0])).toEqual(expected);
     }
   });
+  it('reads a cursor of the second 01:xx as the instant it served, not the hour before', async () => {
+    const site = sim.sites[0]!;
+    sim.clock.set('2026-10-25T01:25:00Z');
+    const s = await session(site);
+    const first = await poll(s, site, '');
+    const latest = Math.max(
+      ...sim.record.series({ gateway: site }).flatMap((x) => x.samples.map((y) => Date.parse(y[0]))),
+    );
+    expect(new Date(latest).toISOString()).toMatch(/^2026-10-25T01:/);
+    expect(first.GDDO.LUT).toBe(new Date(latest).toISOString().slice(0, 19));
+    sim.clock.advance(1000);
+    // Read as 00:xx UTC, this cursor would bring back the last hour's values again.
+    expect(values(await poll(s, site, first.GDDO.LUT))).toEqual([]);
+  });
 });
 
 describe('Secure simulator: writes', () => {

@@ -189,7 +189,10 @@ export async function startSecureSim(options: SecureSimOptions = {}): Promise<Se
         if (!local) servedLocal.set(g.site, (local = new Map()));
         for (const s of shown) {
           const lut = s.dpdo.LUT as string;
-          local.set(lut, Math.max(local.get(lut) ?? -Infinity, s.atMs));
+          // Only LUTs of a repeated hour are ambiguous; the others need no memory.
+          if (model.lut(s.atMs - 3_600_000) === lut || model.lut(s.atMs + 3_600_000) === lut) {
+            local.set(lut, Math.max(local.get(lut) ?? -Infinity, s.atMs));
+          }
           if (typeof s.dpdo.CV !== 'string') continue;
           record.servedValue(
             g.site,
