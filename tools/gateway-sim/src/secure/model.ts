@@ -311,9 +311,13 @@ export class SecureModel {
     if (!last) return null;
     const [slot0] = last;
     const value = state(slot0);
-    const oldest = Math.ceil(this.o.installedAtMs / S / p.periodS);
+    // Devices re-report an unchanged state once a day: the first slot of each UTC day gets a
+    // new LUT. That bounds the walk back to one day and keeps the answer independent of when
+    // (or whether) anyone asked before.
+    const dayFirst = Math.ceil((Math.floor((slot0 * p.periodS) / 86_400) * 86_400) / p.periodS);
+    const oldest = Math.max(dayFirst, Math.ceil(this.o.installedAtMs / S / p.periodS));
     let since = slot0;
-    for (let s = slot0 - 1; s >= oldest && slot0 - s < 5000; s--) {
+    for (let s = slot0 - 1; s >= oldest; s--) {
       if (this.reportTime(key, p.periodS, p.jitterS, s) < this.o.installedAtMs) break;
       if (state(s) !== value) break;
       since = s;
