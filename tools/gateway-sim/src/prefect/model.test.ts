@@ -3,6 +3,7 @@ import {
   buildSiteNodes,
   latestReading,
   NO_SET_POINT,
+  readingAt,
   readingsBetween,
   type PrefectModelOptions,
 } from './model.js';
@@ -59,5 +60,19 @@ describe('Prefect model', () => {
     const rooms = all.filter((r) => r.programName === 'Heating').map((r) => r.currentTemperature);
     expect(Math.min(...rooms)).toBeGreaterThan(5);
     expect(Math.max(...rooms)).toBeLessThan(30);
+  });
+
+  it('runs the receivers’ schedules in UK local time, on both sides of a DST change', () => {
+    const plain = { ...o, overrideRate: 0 };
+    const room = nodes.find((n) => n.kind === 'room')!;
+    const setPoint = (iso: string) => readingAt(plain, room, 0, Date.parse(iso) / 1000).setPoint;
+    // 06:30 local: 05:30 UTC in summer (BST), 06:30 UTC in winter (GMT).
+    expect(setPoint('2026-07-01T05:25:00Z')).not.toBe(21);
+    expect(setPoint('2026-07-01T05:35:00Z')).toBe(21);
+    expect(setPoint('2026-11-02T06:25:00Z')).not.toBe(21);
+    expect(setPoint('2026-11-02T06:35:00Z')).toBe(21);
+    // The day after the autumn change already runs on GMT.
+    expect(setPoint('2026-10-26T06:25:00Z')).not.toBe(21);
+    expect(setPoint('2026-10-24T05:35:00Z')).toBe(21);
   });
 });
