@@ -48,7 +48,7 @@ describe('gateway-sim command line', () => {
   });
 
   it('says what is wrong', () => {
-    expect(() => parseCliArgs([])).toThrow(/--vendor must be prefect or secure/);
+    expect(() => parseCliArgs([])).toThrow(/--vendor must be prefect, secure or both/);
     expect(() => parseCliArgs(['--vendor', 'prefect', '--fail-rate', '5'])).toThrow(
       /--fail-rate must be a probability/,
     );

@@ -13,6 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 let child: ChildProcess;
 let dir: string;
 let url: string;
+let prefectUrl: string;
+let lines: string[];
 let exited: Promise<number | null>;
 
 beforeAll(async () => {
@@ -26,7 +28,7 @@ beforeAll(async () => {
       'src/main.ts',
       '--',
       '--vendor',
-      'secure',
+      'both',
       '--port',
       '0',
       '--sites',
@@ -41,22 +43,28 @@ beforeAll(async () => {
       '0',
       '--secrets-dir',
       dir,
+      '--print-ep-commands',
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await new Promise<string>((resolve, reject) => {
+  // Two JSON lines (one per vendor), then 2 `ep sites add` and 4 `ep gateways add` lines.
+  lines = await new Promise<string[]>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
+      const all = out.split('\n');
+      if (all.length > 8) resolve(all.slice(0, 8));
     });
     child.once('exit', (code) => reject(new Error(`gateway-sim exited with ${code} before listening`)));
   });
-  const started = JSON.parse(line) as { vendor: string; url: string; sites: string[]; secretsDir: string };
-  expect(started).toMatchObject({ vendor: 'secure', sites: ['BADOCK', 'GOLDNEY'], secretsDir: dir });
-  url = started.url;
+  const started = lines
+    .slice(0, 2)
+    .map((l) => JSON.parse(l) as { vendor: string; url: string; sites: string[]; secretsDir: string });
+  expect(started.map((s) => s.vendor)).toEqual(['prefect', 'secure']);
+  expect(started[1]).toMatchObject({ sites: ['BADOCK', 'GOLDNEY'], secretsDir: dir });
+  prefectUrl = started[0]!.url;
+  url = started[1]!.url;
 });
 
 afterAll(async () => {
@@ -65,6 +73,28 @@ afterAll(async () => {
 });
 
 describe('gateway-sim command line', () => {
+  it('prints the commands that register its gateways with EP', () => {
+    expect(lines.slice(2)).toEqual([
+      'pnpm ep sites add badock --tz Europe/London',
+      'pnpm ep sites add goldney --tz Europe/London',
+      `pnpm ep gateways add prefect-badock --site badock --vendor prefect --url ${prefectUrl} --interval 300`,
+      `pnpm ep gateways add prefect-goldney --site goldney --vendor prefect --url ${prefectUrl} --interval 300`,
+      `pnpm ep gateways add secure-badock --site badock --vendor secure --url ${url} --interval 300`,
+      `pnpm ep gateways add secure-goldney --site goldney --vendor secure --url ${url} --interval 300`,
+    ]);
+    expect(prefectUrl).toMatch(/\/apiv1\/SiteApi\/$/);
+  });
+
+  it('serves Prefect with the token it wrote, on the same clock', async () => {
+    const { token } = JSON.parse(await readFile(join(dir, 'prefect-badock'), 'utf8')) as { token: string };
+    const res = await fetch(`${prefectUrl}BADOCK/NodeStatus`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    const [node] = (await res.json()) as { LastReceiveAt: number }[];
+    expect(node!.LastReceiveAt).toBeLessThanOrEqual(Date.parse('2026-10-25T00:30:00Z') / 1000);
+  });
+
   it('writes each site’s credentials (mode 0600) that log in', async () => {
     const file = join(dir, 'secure-badock');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
