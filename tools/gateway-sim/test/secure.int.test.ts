@@ -251,6 +251,44 @@ describe('Secure simulator: sessions', () => {
   });
 });
 
+describe('Secure simulator: DateHeader check', () => {
+  it('refuses a DateHeader too far from the simulated clock when asked to', async () => {
+    const strict = await startSecureSim({
+      sites: 1,
+      nodes: 1,
+      clock: { start: '2026-10-25T00:30:00Z' },
+      maxClockSkewS: 300,
+    });
+    try {
+      const site = strict.sites[0]!;
+      const res = await fetch(`${strict.url}/user/login`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          UserEMailID: strict.credentials[site]!.email,
+          Password: md5Hex(strict.credentials[site]!.password),
+        }),
+      });
+      const { SSD } = (await res.json()) as { SSD: { AK: string; AKID: string } };
+      const at = (nowMs: number) =>
+        fetch(`${strict.url}/user/GatewayList`, {
+          headers: signedHeaders({
+            method: 'GET',
+            path: '/user/GatewayList',
+            akid: SSD.AKID,
+            ak: SSD.AK,
+            nowMs,
+          }),
+        });
+      expect((await at(strict.clock.now() + 290_000)).status).toBe(200);
+      const late = await at(strict.clock.now() + 310_000);
+      expect(late.status).toBe(401);
+      expect(((await late.json()) as Answer).M).toMatch(/more than 300 s/);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('Secure simulator: gatewaydata', () => {
   it('answers every current value for "", then only values updated after the cursor', async () => {
     const site = sim.sites[0]!;
