@@ -1,6 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
@@ -60,7 +69,8 @@ function install(binary: string): void {
     writeFileSync(staged, helm);
     chmodSync(staged, 0o755);
     const version = spawnSync(staged, ['version', '--short'], { encoding: 'utf8' }).stdout.trim();
-    if (!version.startsWith(HELM_VERSION)) throw new Error(`extracted helm says ${version}, expected ${HELM_VERSION}`);
+    if (!version.startsWith(HELM_VERSION))
+      throw new Error(`extracted helm says ${version}, expected ${HELM_VERSION}`);
     // Atomic: a concurrent worker either sees no binary or a whole one.
     renameSync(staged, binary);
   } finally {
@@ -115,7 +125,11 @@ export function helm(args: string[]): HelmResult {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     // No user config or cache: the same result on every machine.
-    env: { ...process.env, HELM_CONFIG_HOME: join(installDir, 'config'), HELM_CACHE_HOME: join(installDir, 'cache') },
+    env: {
+      ...process.env,
+      HELM_CONFIG_HOME: join(installDir, 'config'),
+      HELM_CACHE_HOME: join(installDir, 'cache'),
+    },
   });
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }

@@ -17,7 +17,8 @@ export function components(): string[] {
 }
 
 /** "query-api" → "queryApi", as the chart's ep.valuesKey does. */
-export const valuesKey = (component: string) => component.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+export const valuesKey = (component: string) =>
+  component.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** `helm template` of the chart with the given values files and --set pairs; throws on failure. */
 export function render(
@@ -47,7 +48,11 @@ export interface Container {
   name: string;
   image: string;
   imagePullPolicy?: string;
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
   envFrom?: { secretRef?: { name: string; optional?: boolean } }[];
   volumeMounts?: { name: string; mountPath: string }[];
   securityContext?: Record<string, unknown>;

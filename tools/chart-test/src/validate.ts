@@ -64,7 +64,10 @@ export async function validateObjects(objects: K8sObject[]): Promise<string[]> {
       problems.push(`${id}: ${object.apiVersion} ${object.kind} is not a kind this check knows`);
       continue;
     }
-    const module = (await import(model.module)) as Record<string, new (data: unknown) => { validate(): void }>;
+    const module = (await import(model.module)) as Record<
+      string,
+      new (data: unknown) => { validate(): void }
+    >;
     try {
       new module[object.kind]!(object).validate();
     } catch (error) {

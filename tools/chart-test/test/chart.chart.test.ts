@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { helm, repoRoot } from '../src/helm.js';
-import { components, ENVIRONMENTS, podSpec, renderEnvironment, valuesKey } from '../src/render.js';
+import { components, ENVIRONMENTS, podSpec, renderEnvironment } from '../src/render.js';
 import type { Container, PodSpec } from '../src/render.js';
 import { validateObjects } from '../src/validate.js';
 import type { K8sObject } from '../src/validate.js';
@@ -95,7 +95,12 @@ describe.each(ENVIRONMENTS)('the %s overlay', (environment) => {
           liveness: !!container.livenessProbe,
           readiness: !!container.readinessProbe,
         };
-        expect(probes).toEqual({ where: object.metadata.name, startup: true, liveness: true, readiness: true });
+        expect(probes).toEqual({
+          where: object.metadata.name,
+          startup: true,
+          liveness: true,
+          readiness: true,
+        });
       }
     }
     for (const deployment of byKind(objects, 'Deployment')) {
@@ -161,7 +166,8 @@ describe.each(ENVIRONMENTS)('the %s overlay', (environment) => {
     const longRelease = 'r'.repeat(53); // Helm's own limit on release names
     for (const object of [...objects, ...renderEnvironment(environment, { release: longRelease })]) {
       expect(object.metadata.name.length).toBeLessThanOrEqual(63);
-      for (const value of Object.values(object.metadata.labels ?? {})) expect(value.length).toBeLessThanOrEqual(63);
+      for (const value of Object.values(object.metadata.labels ?? {}))
+        expect(value.length).toBeLessThanOrEqual(63);
     }
   });
 
@@ -173,9 +179,13 @@ describe.each(ENVIRONMENTS)('the %s overlay', (environment) => {
       : (notifier.spec as { replicas: number }).replicas;
     const variable = podSpec(notifier)!.containers[0]!.env!.find((e) => e.name === 'EP_NOTIFIER_REPLICAS');
     expect(variable?.value).toBe(String(expected));
-    const scaled = renderEnvironment(environment, { set: ['notifier.replicas=7', 'notifier.autoscaling.enabled=false'] });
+    const scaled = renderEnvironment(environment, {
+      set: ['notifier.replicas=7', 'notifier.autoscaling.enabled=false'],
+    });
     const scaledNotifier = byKind(scaled, 'Deployment').find((d) => componentOf(d) === 'notifier')!;
-    expect(podSpec(scaledNotifier)!.containers[0]!.env!.find((e) => e.name === 'EP_NOTIFIER_REPLICAS')?.value).toBe('7');
+    expect(
+      podSpec(scaledNotifier)!.containers[0]!.env!.find((e) => e.name === 'EP_NOTIFIER_REPLICAS')?.value,
+    ).toBe('7');
   });
 });
 
@@ -204,7 +214,10 @@ describe("each service's environment", () => {
     expect({ component, unknown }).toEqual({ component, unknown: [] });
   });
   // Services written in parallel: checked as soon as their folder lands.
-  it.skip.each(absent.map((c) => [c, c]))('%s: skipped, services/%s/src/config.ts does not exist yet', () => undefined);
+  it.skip.each(absent.map((c) => [c, c]))(
+    '%s: skipped, services/%s/src/config.ts does not exist yet',
+    () => undefined,
+  );
 });
 
 describe('the prod overlay', () => {
@@ -217,7 +230,10 @@ describe('the prod overlay', () => {
 
   it('gives every component a PodDisruptionBudget and the scaling ones an HPA that owns the count', () => {
     for (const component of COMPONENTS) {
-      expect({ component, pdb: !!forComponent('PodDisruptionBudget', component) }).toEqual({ component, pdb: true });
+      expect({ component, pdb: !!forComponent('PodDisruptionBudget', component) }).toEqual({
+        component,
+        pdb: true,
+      });
     }
     for (const component of COMPONENTS.filter((c) => c !== 'gateway-poller')) {
       const hpa = forComponent('HorizontalPodAutoscaler', component);
@@ -228,20 +244,29 @@ describe('the prod overlay', () => {
       expect(spec.scaleTargetRef.name).toBe(deployment.metadata.name);
       expect((deployment.spec as { replicas?: number }).replicas).toBeUndefined();
     }
-    expect((forComponent('Deployment', 'gateway-poller')!.spec as { replicas: number }).replicas).toBeGreaterThanOrEqual(2);
+    expect(
+      (forComponent('Deployment', 'gateway-poller')!.spec as { replicas: number }).replicas,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('passes the read replica to query-api as DATABASE_READ_URL', () => {
     const env = podSpec(forComponent('Deployment', 'query-api')!)!.containers[0]!.env!;
-    expect(env.find((e) => e.name === 'DATABASE_READ_URL')?.valueFrom?.secretKeyRef?.key).toBe('DATABASE_READ_URL');
+    expect(env.find((e) => e.name === 'DATABASE_READ_URL')?.valueFrom?.secretKeyRef?.key).toBe(
+      'DATABASE_READ_URL',
+    );
   });
 
   it('serves HTTPS through an Ingress, with NetworkPolicies, ServiceMonitors and a ServiceAccount', () => {
     const [ingress] = byKind(objects, 'Ingress');
-    const spec = ingress!.spec as { tls: { hosts: string[]; secretName: string }[]; rules: { host: string }[] };
+    const spec = ingress!.spec as {
+      tls: { hosts: string[]; secretName: string }[];
+      rules: { host: string }[];
+    };
     expect(spec.tls[0]!.secretName).toBeTruthy();
     expect(spec.tls[0]!.hosts).toEqual([spec.rules[0]!.host]);
-    expect(byKind(objects, 'NetworkPolicy').map(componentOf).sort()).toEqual([...COMPONENTS, 'mosquitto'].sort());
+    expect(byKind(objects, 'NetworkPolicy').map(componentOf).sort()).toEqual(
+      [...COMPONENTS, 'mosquitto'].sort(),
+    );
     expect(byKind(objects, 'ServiceMonitor').map(componentOf).sort()).toEqual([...COMPONENTS].sort());
     const [account] = byKind(objects, 'ServiceAccount');
     for (const object of objects) {
