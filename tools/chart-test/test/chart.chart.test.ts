@@ -1,6 +1,6 @@
 import { env as sharedEnv } from '@ep/config';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { helm, repoRoot } from '../src/helm.js';
@@ -212,6 +212,19 @@ describe("each service's environment", () => {
       .containers[0]!.env!.map((e) => e.name)
       .filter((name) => !known.has(name));
     expect({ component, unknown }).toEqual({ component, unknown: [] });
+  });
+  it('the migration Job: every variable is one the CLI reads', () => {
+    const cli = readdirSync(join(repoRoot, 'tools/cli/src'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(join(repoRoot, 'tools/cli/src', f), 'utf8'))
+      .join('\n');
+    const known = new Set([...cli.matchAll(/\benv\[['"]([A-Z][A-Z0-9_]*)['"]\]/g)].map((m) => m[1]!));
+    const job = byKind(objects(), 'Job')[0]!;
+    const unknown = podSpec(job)!
+      .containers[0]!.env!.map((e) => e.name)
+      .filter((name) => !known.has(name));
+    expect(known.size).toBeGreaterThan(0);
+    expect(unknown).toEqual([]);
   });
   // Services written in parallel: checked as soon as their folder lands.
   it.skip.each(absent.map((c) => [c, c]))(
