@@ -297,7 +297,19 @@ describe('the prod overlay', () => {
     expect(config).toMatch(/^persistence true$/m);
     const mosquitto = forComponent('StatefulSet', 'mosquitto')!;
     expect((mosquitto.spec as { volumeClaimTemplates?: unknown[] }).volumeClaimTemplates).toHaveLength(1);
+    // The teststand-handler's MQTT user is one of the clients the init container keeps.
+    const init = podSpec(mosquitto)!.initContainers![0]!;
+    const clients = init.env!.find((e) => e.name === 'MOSQUITTO_CLIENTS')!.value!.split(' ');
+    const handler = podSpec(forComponent('Deployment', 'teststand-handler')!)!.containers[0]!.env!;
+    const username = handler.find((e) => e.name === 'MQTT_USERNAME')!.value;
+    const passwordKey = clients.find((c) => c.startsWith(`${username}=`))?.split('=')[1];
+    expect(passwordKey).toBeDefined();
+    expect(init.env!.find((e) => e.name === passwordKey)?.valueFrom?.secretKeyRef?.key).toBe(passwordKey);
+    expect(handler.find((e) => e.name === 'MQTT_PASSWORD')?.valueFrom?.secretKeyRef).toBeDefined();
     const configMap = forComponent('ConfigMap', 'mosquitto')!;
     expect((configMap.data as Record<string, string>)['mosquitto.conf']).toBe(config.trimEnd());
+    expect((configMap.data as Record<string, string>)['dynsec-init.sh']).toBe(
+      readFileSync(join(repoRoot, 'charts/ep/files/dynsec-init.sh'), 'utf8').trimEnd(),
+    );
   });
 });
