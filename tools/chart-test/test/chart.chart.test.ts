@@ -306,6 +306,8 @@ describe('the prod overlay', () => {
     expect(passwordKey).toBeDefined();
     expect(init.env!.find((e) => e.name === passwordKey)?.valueFrom?.secretKeyRef?.key).toBe(passwordKey);
     expect(handler.find((e) => e.name === 'MQTT_PASSWORD')?.valueFrom?.secretKeyRef).toBeDefined();
+    // The dynamic-security file (clients, roles, ACLs) lives on the persistent volume.
+    expect(init.env!.find((e) => e.name === 'MOSQUITTO_DYNSEC_FILE')?.value).toMatch(/^\/mosquitto\/data\//);
     const configMap = forComponent('ConfigMap', 'mosquitto')!;
     expect((configMap.data as Record<string, string>)['mosquitto.conf']).toBe(config.trimEnd());
     expect((configMap.data as Record<string, string>)['dynsec-init.sh']).toBe(
