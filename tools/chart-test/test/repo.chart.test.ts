@@ -129,6 +129,19 @@ describe('GitHub Actions workflows', () => {
     expect(problems.map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`)).toEqual([]);
   });
 
+  it('build one image per component (plus the cli) in every image matrix', () => {
+    for (const file of ['ci.yml', 'publish.yml']) {
+      const workflow = parse(read(`.github/workflows/${file}`)) as {
+        jobs: Record<string, { strategy?: { matrix?: { dir?: string[] } } }>;
+      };
+      const dirs = Object.values(workflow.jobs).flatMap((job) => job.strategy?.matrix?.dir ?? []);
+      expect({ file, dirs }).toEqual({
+        file,
+        dirs: [...COMPONENTS.map((c) => `services/${c}`), 'tools/cli'],
+      });
+    }
+  });
+
   it('exercise the chart in a cluster: install, an upload read back, upgrade, rollback', () => {
     const ci = read('.github/workflows/ci.yml');
     for (const step of [
