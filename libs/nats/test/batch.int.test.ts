@@ -127,11 +127,11 @@ describe('batch consumer', () => {
         stream: s.name,
         durable: s.durable,
         logger: testLogger(),
+        decode: (msg) => parseReading(msg.json()),
         maxBatch: 5,
         budget: { max: 100, weigh: (r) => r.n },
         maxWaitMs: 300,
         prefetch: 50,
-        decode: (msg) => parseReading(msg.json()),
         onInvalid: (m) => {
           invalid.push(m);
         },
