@@ -15,8 +15,8 @@ import { provisionMeasurementStreams } from './adapters/provision.js';
 import { createReadingsConsumer, type WriteLimits } from './adapters/readings-consumer.js';
 import { createReadingsWriter } from './adapters/readings-writer.js';
 import { createTeststandConsumer } from './adapters/teststand-consumer.js';
+import type { Database } from '@ep/schema';
 import { parseStoreConfig, type StoreConfig } from './config.js';
-import type { Database } from './db/schema.js';
 
 export interface MeasurementStore extends Service {
   lifecycle: Lifecycle;
@@ -136,7 +136,7 @@ export interface StoreOptions {
 /**
  * Runs a whole measurement store in this process, its ops server on a free port: for
  * integration tests (this service's and others') and benchmarks that need readings written
- * through the real store. Expects a migrated database; provisions the streams itself.
+ * through the real store. Expects a database migrated by @ep/schema; provisions the streams itself.
  */
 export async function startMeasurementStore(options: StoreOptions): Promise<{ stop(): Promise<void> }> {
   const { limits = {} } = options;
