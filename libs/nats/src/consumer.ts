@@ -208,24 +208,33 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): Consum
   // Paused: a message decoded meanwhile is given back rather than gathered.
   let held = false;
 
+  // Settling (acks, and their confirmations) runs after the batch's slot is free: it needs none
+  // of the handler's resources (a database connection), and the next batch should not wait a
+  // round trip for it. stop() waits for it (drain).
+  const settling = new Set<Promise<void>>();
+
   async function handle(items: BatchItem<T>[]): Promise<void> {
     const deliveries = items.map((i) => i.msg);
+    const done = settler.time();
+    let settled: Promise<void>;
     try {
-      const done = settler.time();
-      let outcomes: readonly Outcome[] | void;
-      try {
-        outcomes = await options.handleBatch(items);
-      } catch (err) {
-        done();
-        await settler.failed(deliveries, err, maxDeliver);
-        return;
-      }
+      const outcomes = await options.handleBatch(items);
       done();
-      if (outcomes === undefined) await settler.succeeded(deliveries);
-      else await settler.settle(deliveries, outcomes, maxDeliver);
+      settled =
+        outcomes === undefined
+          ? settler.succeeded(deliveries)
+          : settler.settle(deliveries, outcomes, maxDeliver);
     } catch (err) {
-      log.error({ err, seqs: deliveries.map((d) => d.seq) }, 'settling a batch failed');
+      done();
+      settled = settler.failed(deliveries, err, maxDeliver);
     }
+    const p: Promise<void> = settled
+      .catch((err: unknown) => {
+        // Only a bug in this library gets here; the messages are redelivered after their ack wait.
+        log.error({ err, seqs: deliveries.map((d) => d.seq) }, 'settling a batch failed');
+      })
+      .finally(() => settling.delete(p));
+    settling.add(p);
   }
 
   /** The batch gathered so far, now closed. */
@@ -292,7 +301,15 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): Consum
     },
     async drain(timeoutMs) {
       for (const item of cut()) settler.release(item.msg);
-      return slots.idle(timeoutMs);
+      const deadline = Date.now() + timeoutMs;
+      if (!(await slots.idle(timeoutMs))) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      });
+      const settled = await Promise.race([Promise.all([...settling]).then(() => true), timeout]);
+      clearTimeout(timer);
+      return settled;
     },
   });
 }
