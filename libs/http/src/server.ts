@@ -37,8 +37,11 @@ export interface HttpServerOptions {
   version?: string;
   /** Largest request body in bytes (fastify's default: 1 MiB). Upload services raise it. */
   bodyLimit?: number;
-  /** OpenAPI title and description at /docs; `false` serves no docs (worker services). */
-  docs?: { title?: string; description?: string } | false;
+  /**
+   * OpenAPI title, description and tags (each tag a route uses, with a sentence) at /docs;
+   * `false` serves no docs (worker services).
+   */
+  docs?: { title?: string; description?: string; tags?: { name: string; description: string }[] } | false;
   /** Readiness checks and the metrics registry for /readyz and /metrics. */
   ops?: OpsOptions;
 }
@@ -93,7 +96,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           description: options.docs?.description,
           version: options.version ?? '0.0.0',
         },
-        tags: [{ name: 'ops', description: 'Health, readiness and metrics for the platform' }],
+        tags: [
+          ...(options.docs?.tags ?? []),
+          { name: 'ops', description: 'Health, readiness and metrics for the platform' },
+        ],
+        components: {
+          // Routes that declare a scope refer to it (libs/auth's hook), so /docs has "Authorize".
+          securitySchemes: {
+            bearer: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'An EP API key: `Authorization: Bearer ep_…` (created with `pnpm ep keys create`)',
+            },
+          },
+        },
       },
       transform: jsonSchemaTransform,
       transformObject: jsonSchemaTransformObject,

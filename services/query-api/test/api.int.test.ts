@@ -59,11 +59,11 @@ beforeAll(async () => {
   const north = await siteId('north');
   const south = await siteId('south');
   for (let i = 0; i < 5; i++) {
-    await sql`INSERT INTO uploads (id, kind, sha256, size, site_id, status, raw, received_at, samples, errors)
-              VALUES (${`up-${i}`}, 'siemens', ${`sha${i}`}, 10, ${i < 4 ? north : south}, ${i === 2 ? 'failed' : 'stored'}, '\\x00',
-                      '2026-01-01T00:00:00Z', ${i * 10}, ${JSON.stringify(i === 2 ? [{ line: 7, reason: 'bad date' }] : [])}::jsonb)`.execute(
-      env.db,
-    );
+    // The key named "uploader" (upload:siemens) sent up-1 (siemens) and up-3 (alc).
+    await sql`INSERT INTO uploads (id, kind, sha256, size, site_id, status, raw, received_at, samples, errors, uploader)
+              VALUES (${`up-${i}`}, ${i === 3 ? 'alc' : 'siemens'}, ${`sha${i}`}, 10, ${i < 4 ? north : south}, ${i === 2 ? 'failed' : 'stored'}, '\\x00',
+                      '2026-01-01T00:00:00Z', ${i * 10}, ${JSON.stringify(i === 2 ? [{ line: 7, reason: 'bad date' }] : [])}::jsonb,
+                      ${i === 1 || i === 3 ? 'uploader' : null})`.execute(env.db);
   }
   const revoked = await env.call('GET', '/api/v1/admin/keys', env.adminKey);
   const old = revoked.json.items.find((k: { name: string }) => k.name === 'old');
@@ -213,6 +213,28 @@ describe('browsing', () => {
       (await env.get('/api/v1/uploads', keys.bound)).json.items.map((u: { id: string }) => u.id),
     ).toEqual(['up-4']);
     expect((await env.get('/api/v1/uploads/nope', keys.read)).status).toBe(404);
+  });
+
+  it('lets a key that may only upload read the reports of its own uploads of its kinds', async () => {
+    const own = await env.get('/api/v1/uploads', keys.uploadOnly);
+    expect(own.status).toBe(200);
+    expect(own.json.items.map((u: { id: string }) => u.id)).toEqual(['up-1']);
+    const report = await env.get('/api/v1/uploads/up-1', keys.uploadOnly);
+    expect(report.status).toBe(200);
+    expect(report.json).toMatchObject({ id: 'up-1', uploader: 'uploader', status: 'stored' });
+    // Someone else's upload, or its own of a kind it may no longer upload: as if it did not exist.
+    expect((await env.get('/api/v1/uploads/up-0', keys.uploadOnly)).status).toBe(404);
+    expect((await env.get('/api/v1/uploads/up-3', keys.uploadOnly)).status).toBe(404);
+  });
+
+  it('refuses an unknown status filter with 400 naming the statuses', async () => {
+    const bogus = await env.get('/api/v1/uploads?status=bogus', keys.read);
+    expect(bogus.status).toBe(400);
+    expect(bogus.json.message).toContain('querystring.status');
+    for (const status of ['received', 'parsing', 'publishing', 'published', 'stored', 'failed'])
+      expect(bogus.json.message).toContain(status);
+    const failed = await env.get('/api/v1/uploads?status=failed', keys.read);
+    expect(failed.json.items.map((u: { id: string }) => u.id)).toEqual(['up-2']);
   });
 });
 

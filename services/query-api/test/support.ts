@@ -1,6 +1,6 @@
 import { generateApiKey } from '@ep/auth';
 import { natsNames, type NatsNames, type ReadingsBatchInput, type TeststandEventInput } from '@ep/contracts';
-import { createDb, migrate, typeParsers } from '@ep/db';
+import { createDb, migrate } from '@ep/db';
 import type { HttpServer } from '@ep/http';
 import { createLogger, silentLogger } from '@ep/logger';
 import { migrations, startMeasurementStore } from '@ep/measurement-store';
@@ -8,8 +8,8 @@ import { connectNats, publish } from '@ep/nats';
 import { createTestDatabase, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
-import { buildServer } from '../src/app.js';
+import { parseQueryApiConfig } from '../src/config.js';
+import { createQueryApi } from '../src/query-api.js';
 import type { Database } from '../src/db/schema.js';
 
 export interface Reply {
@@ -47,9 +47,7 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
     ? createLogger({ name: 'test', level: process.env.EP_TEST_LOG })
     : silentLogger();
   const testDb: TestDatabase = await createTestDatabase(label);
-  const db = createDb<Database>({ url: testDb.url, max: 4 });
-  const keysDb = createDb<Database>({ url: testDb.url, max: 2 });
-  const copyPool = new pg.Pool({ connectionString: testDb.url, max: 2, types: typeParsers });
+  const db = createDb<Database>({ url: testDb.url, max: 2 });
   await migrate(db, migrations);
   const admin = generateApiKey();
   await db
@@ -64,8 +62,12 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger });
   const js: JetStreamClient = jetstream(nc);
 
-  const app: HttpServer = await buildServer({ db, keysDb, copyPool }, logger);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const api = await createQueryApi(
+    parseQueryApiConfig({ DATABASE_URL: testDb.url, DATABASE_POOL_SIZE: '4', PORT: '0' }),
+    { logger },
+  );
+  await api.lifecycle.start();
+  const app: HttpServer = api.server;
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
@@ -142,14 +144,12 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
       );
     },
     async close() {
-      await app.close();
+      await api.lifecycle.stop();
       await storeHandle.stop();
       const jsm = await jetstreamManager(nc);
       for (const stream of Object.values(names.streams))
         await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
-      await copyPool.end();
-      await keysDb.destroy();
       await db.destroy();
       await testDb.drop();
     },

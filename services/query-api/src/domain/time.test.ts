@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as luxon from 'luxon';
-import { ApiError } from './errors.js';
+import { HttpError } from '@ep/http/errors';
 import {
   buckets,
   chooseSource,
@@ -94,7 +94,7 @@ describe('parameters', () => {
     try {
       fn();
     } catch (err) {
-      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toBeInstanceOf(HttpError);
       return (err as Error).message;
     }
     throw new Error('did not throw');

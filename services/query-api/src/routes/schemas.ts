@@ -171,6 +171,16 @@ export const seriesResponse = z
   })
   .describe('Series');
 
+/** Every status an upload goes through, in order; `failed` ends it early. */
+export const UPLOAD_STATUSES = [
+  'received',
+  'parsing',
+  'publishing',
+  'published',
+  'stored',
+  'failed',
+] as const;
+
 export const upload = z
   .object({
     id: z.string(),
@@ -183,7 +193,9 @@ export const upload = z
     uploader: z.string().nullable(),
     receivedAt: isoTime,
     updatedAt: isoTime,
-    status: z.string().describe('received → parsing → publishing → stored | failed'),
+    status: z
+      .enum(UPLOAD_STATUSES)
+      .describe('received → parsing → publishing → published (all batches in JetStream) → stored, or failed'),
     counts: z.object({
       points: z.number().int(),
       samples: z.number().int(),

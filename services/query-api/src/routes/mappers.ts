@@ -2,6 +2,7 @@ import type { KeyRow } from '../db/keys.js';
 import type { PointRow, SiteRow } from '../db/catalog.js';
 import type { MessageRow, UploadRow } from '../db/records.js';
 import type { TeststandRow } from '../db/records.js';
+import type { UPLOAD_STATUSES } from './schemas.js';
 
 // Database rows → API shapes (camelCase, ISO times).
 
@@ -54,7 +55,8 @@ export const uploadJson = (u: UploadRow) => ({
   uploader: u.uploader,
   receivedAt: iso(u.received_at),
   updatedAt: iso(u.updated_at),
-  status: u.status,
+  // upload-ingest and the store write only these (libs/schema's union once it declares it).
+  status: u.status as (typeof UPLOAD_STATUSES)[number],
   counts: {
     points: u.points,
     samples: u.samples,
