@@ -106,8 +106,8 @@ async function auth(app: FastifyInstance, options: AuthPluginOptions): Promise<v
         `route ${route.method} ${route.url} declares no access: set config.access to a scope (${SCOPES.join(', ')}) or 'public'`,
       );
     }
-    if (access === 'public') return;
-    route.schema = { ...route.schema, security: [{ [BEARER_SCHEME]: [] }] };
+    // `security: []` says "no key needed" in the document, as opposed to "not documented".
+    route.schema = { ...route.schema, security: access === 'public' ? [] : [{ [BEARER_SCHEME]: [] }] };
   });
 
   // onRequest, not later: a caller without a valid key is refused before its body is read or

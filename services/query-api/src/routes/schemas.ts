@@ -232,9 +232,10 @@ export const teststandMessage = z
     sentBy: z.string().nullable(),
     protocolVersion: z.string().nullable(),
     statusCode: z.number().int().nullable(),
-    commands: z.unknown().nullable(),
-    parameters: z.unknown().nullable(),
-    data: z.unknown().nullable(),
+    // Any JSON value, null included (a nullable unknown would document as anyOf [{}, null]).
+    commands: z.unknown().describe('the commands of a command message, as sent; null when none'),
+    parameters: z.unknown().describe('parameters as sent; null when none'),
+    data: z.unknown().describe('the data package as sent; null when none'),
     raw: z.string(),
     valid: z.boolean(),
     errors: z.unknown(),
