@@ -2,4 +2,3 @@
 export { createQueryApi, type QueryApi } from './query-api.js';
 export { parseQueryApiConfig, type QueryApiConfig } from './config.js';
 export { queryApi, type AppDeps } from './app.js';
-export type { Database } from './db/schema.js';

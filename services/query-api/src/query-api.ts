@@ -4,7 +4,7 @@ import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from
 import pg from 'pg';
 import { queryApi, type AppDeps } from './app.js';
 import type { QueryApiConfig } from './config.js';
-import type { Database } from './db/schema.js';
+import type { Database } from '@ep/schema';
 
 export interface QueryApi extends Service {
   lifecycle: Lifecycle;

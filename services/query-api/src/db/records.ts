@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, UploadsTable } from './schema.js';
+import type { Database, TeststandKind, UploadStatus, UploadsTable } from '@ep/schema';
+import { sql, type Kysely, type Selectable } from 'kysely';
 
 // Uploads and test stands: read-only views of what upload-ingest and the store recorded.
 
 /** An upload as listed: its table row with the site's key in place of its id. */
-export interface UploadRow extends Omit<UploadsTable, 'site_id' | 'errors'> {
+export interface UploadRow extends Omit<Selectable<UploadsTable>, 'site_id' | 'errors' | 'raw'> {
   site: string;
   /** received_at as PostgreSQL prints it (microseconds), for the keyset. */
   received_at_text: string;
@@ -61,7 +61,7 @@ function visibleTo<Q extends ReturnType<typeof uploadsQuery>>(q: Q, visible: Upl
 /** Newest first; the key is (received_at, id) so equal times still page without repeats. */
 export async function listUploads(
   db: Kysely<Database>,
-  filter: { site?: string; status?: string; kind?: string },
+  filter: { site?: string; status?: UploadStatus; kind?: string },
   visible: UploadVisibility,
   after: { receivedAt: string; id: string } | undefined,
   limit: number,
@@ -145,7 +145,7 @@ export type MessageRow = Awaited<ReturnType<typeof findMessage>> & {};
 export async function listMessages(
   db: Kysely<Database>,
   stand: string,
-  filter: { type?: string; kind?: string; from?: number; to?: number },
+  filter: { type?: string; kind?: TeststandKind; from?: number; to?: number },
   after: { receivedAt: string; id: number } | undefined,
   limit: number,
 ) {

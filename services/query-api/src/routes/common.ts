@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { z } from 'zod';
 import { findPoints, type PointRow } from '../db/catalog.js';
-import type { Database } from '../db/schema.js';
+import type { Database } from '@ep/schema';
 import { badParameter, notFound } from '../domain/errors.js';
 
 // What several route files share: their dependencies, id parameters, site visibility.

@@ -3,7 +3,6 @@ import type { PointRow, SiteRow } from '../db/catalog.js';
 import type { MessageRow, UploadRow } from '../db/records.js';
 import type { TeststandRow } from '../db/records.js';
 import { formatInstant } from '../domain/time.js';
-import type { UPLOAD_STATUSES } from './schemas.js';
 
 // Database rows → API shapes (camelCase, ISO times written as samples are: "…00Z", fractions
 // only when not zero).
@@ -57,8 +56,7 @@ export const uploadJson = (u: UploadRow) => ({
   uploader: u.uploader,
   receivedAt: iso(u.received_at),
   updatedAt: iso(u.updated_at),
-  // upload-ingest and the store write only these (libs/schema's union once it declares it).
-  status: u.status as (typeof UPLOAD_STATUSES)[number],
+  status: u.status,
   counts: {
     points: u.points,
     samples: u.samples,

@@ -1,4 +1,7 @@
 import { errorResponseSchema } from '@ep/http';
+import { UPLOAD_STATUSES } from '@ep/schema';
+
+export { UPLOAD_STATUSES };
 import { z } from 'zod';
 import { FNS, INTERVALS } from '../domain/time.js';
 
@@ -170,16 +173,6 @@ export const seriesResponse = z
     ),
   })
   .describe('Series');
-
-/** Every status an upload goes through, in order; `failed` ends it early. */
-export const UPLOAD_STATUSES = [
-  'received',
-  'parsing',
-  'publishing',
-  'published',
-  'stored',
-  'failed',
-] as const;
 
 export const upload = z
   .object({
