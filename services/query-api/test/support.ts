@@ -1,13 +1,14 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { generateApiKey } from '@ep/auth';
 import { natsNames, type NatsNames, type ReadingsBatchInput, type TeststandEventInput } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import type { HttpServer } from '@ep/http';
 import { createLogger, silentLogger } from '@ep/logger';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { connectNats, publish } from '@ep/nats';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { freePort, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
 import { parseQueryApiConfig } from '../src/config.js';
@@ -60,7 +61,11 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
   const prefix = uniquePrefix(label);
   const names = natsNames(prefix);
   const natsUrl = infraUrls().natsUrl;
-  const storeHandle = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });
+  const storeHandle = await startStore({
+    DATABASE_URL: testDb.url,
+    NATS_URL: natsUrl,
+    EP_NATS_PREFIX: prefix,
+  });
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger });
   const js: JetStreamClient = jetstream(nc);
 
@@ -170,4 +175,44 @@ export function series(
   for (let ms = Date.parse(from); ms < Date.parse(to); ms += stepMs)
     out.push([new Date(ms).toISOString(), value(ms), 0]);
   return out;
+}
+
+const repo = new URL('../../../', import.meta.url);
+
+/**
+ * measurement-store as deployed: its own process from its source, on this test's database and
+ * prefix, ready once its /readyz answers (its streams and consumer exist by then). A process
+ * rather than an import, so query-api does not depend on the store's package.
+ */
+async function startStore(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@ep/source', '--import', 'tsx', 'services/measurement-store/src/main.ts'],
+    {
+      cwd: repo,
+      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: process.env.EP_TEST_LOG ?? 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const exited = once(proc, 'exit');
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`measurement-store exited with ${proc.exitCode}`);
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      { what: 'measurement-store ready', timeoutMs: 30_000 },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stop };
 }
