@@ -12,6 +12,7 @@ import { sampleRoutes } from './routes/samples.js';
 import { seriesRoutes } from './routes/series.js';
 import { siteRoutes } from './routes/sites.js';
 import { teststandRoutes } from './routes/teststands.js';
+import { treeRoutes } from './routes/tree.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 export type AppDeps = RouteDeps;
@@ -48,6 +49,7 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     });
     const v1 = { prefix: '/api/v1' };
     await app.register(siteRoutes(deps), v1);
+    await app.register(treeRoutes(deps), v1);
     await app.register(pointRoutes(deps), v1);
     await app.register(sampleRoutes(deps), v1);
     await app.register(aggregateRoutes(deps), v1);

@@ -192,6 +192,33 @@ describe('browsing', () => {
     expect((await env.get('/api/v1/points/424242', keys.read)).status).toBe(404);
   });
 
+  it('answers a site as a tree of nodes, devices and parameters with point ids and last values', async () => {
+    const r = await env.get('/api/v1/sites/north/tree', keys.read);
+    expect(r.status).toBe(200);
+    expect(r.json.site).toBe('north');
+    expect(r.json.timezone).toBe('America/Chicago');
+    expect(r.json.nodes.map((n: { node: string }) => n.node)).toEqual(['BOILER']);
+    const [d0, d1] = r.json.nodes[0].devices;
+    expect(d0.device).toBe('D0');
+    expect(d0.parameters.map((p: { parameter: string }) => p.parameter)).toEqual(['P0', 'P2', 'P4']);
+    expect(d1.parameters.map((p: { parameter: string }) => p.parameter)).toEqual(['P1', 'P3']);
+    expect(d1.parameters[0]).toEqual({
+      parameter: 'P1',
+      point: expect.any(Number),
+      name: 'BOILER.D1.P1',
+      unit: 'kW',
+      kind: null,
+      lastTs: '2018-01-01T02:00:00Z',
+      lastValue: 2,
+      lastQuality: 0,
+    });
+    const point = await env.get(`/api/v1/points/${d1.parameters[0].point}`, keys.read);
+    expect(point.json.name).toBe('BOILER.D1.P1');
+    // A key bound to another site, or an unknown site: 404 alike.
+    expect((await env.get('/api/v1/sites/north/tree', keys.bound)).status).toBe(404);
+    expect((await env.get('/api/v1/sites/nowhere/tree', keys.read)).status).toBe(404);
+  });
+
   it('lists uploads newest first with their counts and errors, paging on (time, id)', async () => {
     const first = await env.get('/api/v1/uploads?limit=2&site=north', keys.read);
     expect(first.json.items.map((u: { id: string }) => u.id)).toEqual(['up-3', 'up-2']);
@@ -350,6 +377,7 @@ describe('operations', () => {
     const routes = [
       'get /api/v1/sites',
       'get /api/v1/sites/{site}',
+      'get /api/v1/sites/{site}/tree',
       'get /api/v1/points',
       'get /api/v1/points/{id}',
       'get /api/v1/points/{id}/latest',

@@ -7,7 +7,8 @@ import { formatInstant } from '../domain/time.js';
 // Database rows → API shapes (camelCase, ISO times written as samples are: "…00Z", fractions
 // only when not zero).
 
-const iso = (d: Date) => formatInstant(d.getTime(), 'UTC');
+export const formatIso = (d: Date) => formatInstant(d.getTime(), 'UTC');
+const iso = formatIso;
 const isoOrNull = (d: Date | null) => (d ? iso(d) : null);
 
 export const siteJson = (s: SiteRow) => ({

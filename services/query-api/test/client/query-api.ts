@@ -89,6 +89,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sites/{site}/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The site as a tree: nodes → devices → parameters, with point ids, units, kinds, last values */
+        get: operations["getSiteTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/points": {
         parameters: {
             query?: never;
@@ -576,6 +593,113 @@ export interface operations {
                         timezone: string;
                         /** @description ISO-8601 instant */
                         createdAt: string;
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getSiteTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SiteTree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        site: string;
+                        timezone: string;
+                        nodes: {
+                            /** @description room, building or controller */
+                            node: string;
+                            devices: {
+                                device: string;
+                                parameters: {
+                                    parameter: string;
+                                    /** @description point id, for /points/{id}/samples and /aggregate */
+                                    point: number;
+                                    name: string;
+                                    unit: string | null;
+                                    /** @description sampled, counter, state, … as the source says */
+                                    kind: string | null;
+                                    lastTs: string | null;
+                                    lastValue: number | null;
+                                    lastQuality: number | null;
+                                }[];
+                            }[];
+                        }[];
                     };
                 };
             };
