@@ -534,7 +534,7 @@ describe('bad requests name the parameter and what is allowed', () => {
     [{ ...base, to: '2017-10-01T00:00:00Z' }, /^to: must be after from/],
     [
       { ...base, fn: 'avg,median' },
-      /^fn: unknown function median; allowed: avg, min, max, sum, count, first, last$/,
+      /^fn: unknown function median; allowed: avg, min, max, sum, count, first, last, delta, demand$/,
     ],
     [{ ...base, interval: '2h' }, /interval.*15m.*1h.*1d.*1w.*1mo/],
     [{ ...base, tz: 'Mars/Olympus' }, /^tz: unknown time zone "Mars\/Olympus"/],

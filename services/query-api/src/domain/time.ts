@@ -4,8 +4,11 @@ import { badParameter } from './errors.js';
 export const INTERVALS = ['15m', '1h', '1d', '1w', '1mo'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
-export const FNS = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last'] as const;
+export const FNS = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last', 'delta', 'demand'] as const;
 export type Fn = (typeof FNS)[number];
+
+/** Functions of counters (meter totals such as kWh): use per bucket, and use per hour. */
+export const COUNTER_FNS: readonly Fn[] = ['delta', 'demand'];
 
 /** More buckets than this in one answer is refused: it is a mistake, not a chart. */
 export const MAX_BUCKETS = 100_000;

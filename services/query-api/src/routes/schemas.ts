@@ -114,7 +114,17 @@ export const aggregateQuery = z.object({
 const bucketValues = Object.fromEntries(
   FNS.filter((f) => f !== 'count').map((f) => [
     f,
-    z.number().nullable().optional().describe(`${f} of the values; null when none`),
+    z
+      .number()
+      .nullable()
+      .optional()
+      .describe(
+        f === 'delta'
+          ? 'counters: use in the bucket (increase since the last reading before it; a drop is a meter reset, counted from 0); null without two readings'
+          : f === 'demand'
+            ? 'counters: delta per hour of the bucket (kWh → kW); null when delta is'
+            : `${f} of the values; null when none`,
+      ),
   ]),
 ) as Record<Exclude<(typeof FNS)[number], 'count'>, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>;
 

@@ -1370,7 +1370,7 @@ export interface operations {
                 to: string;
                 /** @description bucket length: 15m, 1h, 1d, 1w, 1mo (on the local calendar of tz) */
                 interval: "15m" | "1h" | "1d" | "1w" | "1mo";
-                /** @description comma-separated functions of avg, min, max, sum, count, first, last; default avg */
+                /** @description comma-separated functions of avg, min, max, sum, count, first, last, delta, demand; default avg */
                 fn?: string;
                 /** @description IANA time zone (e.g. America/Chicago) for buckets and timestamps; default: the site zone for aggregates, UTC for samples */
                 tz?: string;
@@ -1395,7 +1395,7 @@ export interface operations {
                         /** @enum {string} */
                         interval: "15m" | "1h" | "1d" | "1w" | "1mo";
                         tz: string;
-                        fn: ("avg" | "min" | "max" | "sum" | "count" | "first" | "last")[];
+                        fn: ("avg" | "min" | "max" | "sum" | "count" | "first" | "last" | "delta" | "demand")[];
                         /** @description start of the first bucket */
                         from: string;
                         /** @description end of the last bucket */
@@ -1429,6 +1429,10 @@ export interface operations {
                             first?: number | null;
                             /** @description last of the values; null when none */
                             last?: number | null;
+                            /** @description counters: use in the bucket (increase since the last reading before it; a drop is a meter reset, counted from 0); null without two readings */
+                            delta?: number | null;
+                            /** @description counters: delta per hour of the bucket (kWh → kW); null when delta is */
+                            demand?: number | null;
                         }[];
                     };
                 };
@@ -1529,7 +1533,7 @@ export interface operations {
                 /** @description end of the range, exclusive; widened to the end of its bucket: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
                 to: string;
                 interval: "15m" | "1h" | "1d" | "1w" | "1mo";
-                /** @description one of avg, min, max, sum, count, first, last; default avg */
+                /** @description one of avg, min, max, sum, count, first, last, delta, demand; default avg */
                 fn?: string;
                 /** @description IANA time zone; default the zone of the first point’s site */
                 tz?: string;
@@ -1552,7 +1556,7 @@ export interface operations {
                         interval: "15m" | "1h" | "1d" | "1w" | "1mo";
                         tz: string;
                         /** @enum {string} */
-                        fn: "avg" | "min" | "max" | "sum" | "count" | "first" | "last";
+                        fn: "avg" | "min" | "max" | "sum" | "count" | "first" | "last" | "delta" | "demand";
                         columns: {
                             point: number;
                             name: string;
