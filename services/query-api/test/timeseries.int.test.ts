@@ -178,6 +178,24 @@ describe('daily buckets on the site calendar', () => {
     ]);
   });
 
+  it('reads a date without a time as a day of the site (from=2017-11-05&to=2017-11-06: the 25-hour day)', async () => {
+    const r = await aggregate(ids.hourly, {
+      from: '2017-11-05',
+      to: '2017-11-06',
+      interval: '1d',
+      fn: 'count',
+    });
+    expect(r.json.buckets.map((b: { start: string; count: number }) => [b.start, b.count])).toEqual([
+      ['2017-11-05T00:00:00-05:00', 25],
+    ]);
+    const raw = await env.get(
+      `/api/v1/points/${ids.hourly}/samples?${q({ from: '2017-11-05', to: '2017-11-06' })}`,
+      key,
+    );
+    expect(raw.json.samples).toHaveLength(25);
+    expect(raw.json.samples[0][0]).toBe('2017-11-05T05:00:00Z');
+  });
+
   it('widens a partial range to whole days', async () => {
     const r = await aggregate(ids.hourly, {
       from: '2017-11-05T12:00:00Z',

@@ -113,6 +113,10 @@ describe('parameters', () => {
     expect(parseInstant('2018-03-25T01:00:00', 'from')).toBe(at('2018-03-25T01:00:00Z'));
     expect(parseInstant('2018-03-25', 'from')).toBe(at('2018-03-25T00:00:00Z'));
     expect(parseInstant('1521939600000', 'from')).toBe(1521939600000);
+    // A date alone is a local day where a zone is known: the 26th starts at 06:00 UTC in Chicago.
+    expect(parseInstant('2017-12-26', 'from', 'America/Chicago')).toBe(at('2017-12-26T06:00:00Z'));
+    expect(parseInstant('2018-03-25', 'to', 'Europe/London')).toBe(at('2018-03-25T00:00:00Z'));
+    expect(parseInstant('2018-07-01', 'to', 'Europe/London')).toBe(at('2018-06-30T23:00:00Z'));
     expect(parseTimeZone('europe/london')).toBe('Europe/London');
   });
   it('refuses times PostgreSQL or the formatter cannot hold, naming the parameter and the range', () => {

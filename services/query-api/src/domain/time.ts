@@ -67,12 +67,20 @@ export function parseFns(value: string | undefined, parameter = 'fn'): Fn[] {
 export const EARLIEST_MS = Date.UTC(1000, 0, 1);
 export const LATEST_MS = Date.UTC(9999, 0, 1);
 
-/** An instant given as ISO-8601 (with or without offset: without one it is read as UTC) or epoch ms. */
-export function parseInstant(value: string, parameter: string): number {
+/**
+ * An instant given as ISO-8601 or epoch ms. A time without an offset is read as UTC; a date
+ * without a time (`2017-12-26`) is midnight starting that day in `dateZone` — the site's zone
+ * where there is one, as an energy manager means "the 26th".
+ */
+export function parseInstant(value: string, parameter: string, dateZone = 'UTC'): number {
   const text = value.trim();
   let ms: number;
   if (/^-?\d{1,16}$/.test(text)) ms = Number(text);
-  else {
+  else if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const day = DateTime.fromISO(text, { zone: dateZone });
+    if (!day.isValid) throw badParameter(parameter, `"${value}" is not a date; use YYYY-MM-DD`);
+    ms = day.toMillis();
+  } else {
     const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text) && /T|\s/.test(text);
     const dt = DateTime.fromISO(text, { zone: 'UTC', setZone: hasZone });
     if (!dt.isValid) {
@@ -97,11 +105,11 @@ export interface TimeRange {
   to: number;
 }
 
-/** from < to, both given; 400 naming the parameter otherwise. */
-export function parseRange(from: string | undefined, to: string | undefined): TimeRange {
+/** from < to, both given; 400 naming the parameter otherwise. Dates are days of `dateZone`. */
+export function parseRange(from: string | undefined, to: string | undefined, dateZone = 'UTC'): TimeRange {
   if (from === undefined) throw badParameter('from', 'required; ISO-8601 time or epoch milliseconds');
   if (to === undefined) throw badParameter('to', 'required; ISO-8601 time or epoch milliseconds');
-  const range = { from: parseInstant(from, 'from'), to: parseInstant(to, 'to') };
+  const range = { from: parseInstant(from, 'from', dateZone), to: parseInstant(to, 'to', dateZone) };
   if (range.to <= range.from)
     throw badParameter('to', `must be after from (${from}); the range is [from, to)`);
   return range;

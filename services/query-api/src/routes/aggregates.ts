@@ -28,11 +28,12 @@ export function aggregateRoutes({ db }: RouteDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const q = request.query;
-        const range = parseRange(q.from, q.to);
         const fns = parseFns(q.fn);
         const tzGiven = q.tz === undefined ? undefined : parseTimeZone(q.tz);
         const [p] = await requirePoints(db, [request.params.id], onlySite(request));
-        const tz = tzGiven ?? parseTimeZone(p!.site_timezone, 'site timezone');
+        const siteTz = parseTimeZone(p!.site_timezone, 'site timezone');
+        const range = parseRange(q.from, q.to, siteTz);
+        const tz = tzGiven ?? siteTz;
         const list = buckets(range, q.interval, tz);
         const result = (await aggregatePoints(db, [p!], list, q.interval, tz, fns)).get(p!.id)!;
         let previousEnd = '';

@@ -38,9 +38,10 @@ export function sampleRoutes({ db, copyPool }: RouteDeps): FastifyPluginAsyncZod
       },
       async (request, reply) => {
         const q = request.query;
-        const range = parseRange(q.from, q.to);
         const tz = q.tz === undefined ? 'UTC' : parseTimeZone(q.tz);
         const [p] = await requirePoints(db, [request.params.id], onlySite(request));
+        // Validated before anything streams: a refused time is a 400, never a CSV cut short.
+        const range = parseRange(q.from, q.to, parseTimeZone(p!.site_timezone, 'site timezone'));
         if (q.format === 'csv') {
           const stream = await samplesCsv(copyPool, pg, p!.id, range, tz);
           return (reply as FastifyReply)

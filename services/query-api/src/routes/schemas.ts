@@ -16,7 +16,11 @@ export const errors = {
 
 export const isoTime = z.string().describe('ISO-8601 instant');
 const instantParam = (what: string) =>
-  z.string().describe(`${what}: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds`);
+  z
+    .string()
+    .describe(
+      `${what}: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds`,
+    );
 
 export const tzParam = z
   .string()

@@ -30,14 +30,15 @@ export function seriesRoutes({ db }: RouteDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const q = request.query;
         const ids = parseIds(q.points, 'points', MAX_SERIES_POINTS);
-        const range = parseRange(q.from, q.to);
         const fns = parseFns(q.fn);
         if (fns.length > 1)
           throw badParameter('fn', 'one function per series request (one column per point)');
         const fn = fns[0]!;
         const tzGiven = q.tz === undefined ? undefined : parseTimeZone(q.tz);
         const points = await requirePoints(db, ids, onlySite(request));
-        const tz = tzGiven ?? parseTimeZone(points[0]!.site_timezone, 'site timezone');
+        const siteTz = parseTimeZone(points[0]!.site_timezone, 'site timezone');
+        const range = parseRange(q.from, q.to, siteTz);
+        const tz = tzGiven ?? siteTz;
         const list = buckets(range, q.interval, tz);
         const results = await aggregatePoints(db, points, list, q.interval, tz, fns);
         const columns = points.map((p) => ({ point: p.id, name: p.name, unit: p.unit }));

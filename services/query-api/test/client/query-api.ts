@@ -1234,9 +1234,9 @@ export interface operations {
     getSamples: {
         parameters: {
             query: {
-                /** @description start of the range, inclusive: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
+                /** @description start of the range, inclusive: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 from: string;
-                /** @description end of the range, exclusive: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
+                /** @description end of the range, exclusive: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 to: string;
                 /** @description IANA time zone (e.g. America/Chicago) for buckets and timestamps; default: the site zone for aggregates, UTC for samples */
                 tz?: string;
@@ -1364,9 +1364,9 @@ export interface operations {
     getAggregate: {
         parameters: {
             query: {
-                /** @description start of the range; widened to the start of its bucket: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
+                /** @description start of the range; widened to the start of its bucket: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 from: string;
-                /** @description end of the range, exclusive; widened to the end of its bucket: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
+                /** @description end of the range, exclusive; widened to the end of its bucket: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 to: string;
                 /** @description bucket length: 15m, 1h, 1d, 1w, 1mo (on the local calendar of tz) */
                 interval: "15m" | "1h" | "1d" | "1w" | "1mo";
@@ -1528,9 +1528,9 @@ export interface operations {
             query: {
                 /** @description comma-separated point ids, at most 200 */
                 points: string;
-                /** @description start of the range; widened to the start of its bucket: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
+                /** @description start of the range; widened to the start of its bucket: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 from: string;
-                /** @description end of the range, exclusive; widened to the end of its bucket: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds */
+                /** @description end of the range, exclusive; widened to the end of its bucket: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 to: string;
                 interval: "15m" | "1h" | "1d" | "1w" | "1mo";
                 /** @description one of avg, min, max, sum, count, first, last, delta, demand; default avg */
