@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { generateApiKey } from '@ep/auth';
 import { natsNames, type NatsNames, type ReadingsBatchInput, type TeststandEventInput } from '@ep/contracts';
 import { createDb } from '@ep/db';
@@ -8,7 +6,7 @@ import { createLogger, silentLogger } from '@ep/logger';
 import { connectNats, publish } from '@ep/nats';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { freePort, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { freePort, infraUrls, startService, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
 import { parseQueryApiConfig } from '../src/config.js';
@@ -61,11 +59,15 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
   const prefix = uniquePrefix(label);
   const names = natsNames(prefix);
   const natsUrl = infraUrls().natsUrl;
-  const storeHandle = await startStore({
+  // measurement-store as deployed, its own process (query-api does not depend on its package).
+  const storeHandle = startService('measurement-store', {
     DATABASE_URL: testDb.url,
     NATS_URL: natsUrl,
     EP_NATS_PREFIX: prefix,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
   });
+  await storeHandle.ready;
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger });
   const js: JetStreamClient = jetstream(nc);
 
@@ -175,44 +177,4 @@ export function series(
   for (let ms = Date.parse(from); ms < Date.parse(to); ms += stepMs)
     out.push([new Date(ms).toISOString(), value(ms), 0]);
   return out;
-}
-
-const repo = new URL('../../../', import.meta.url);
-
-/**
- * measurement-store as deployed: its own process from its source, on this test's database and
- * prefix, ready once its /readyz answers (its streams and consumer exist by then). A process
- * rather than an import, so query-api does not depend on the store's package.
- */
-async function startStore(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
-  const port = await freePort();
-  const proc = spawn(
-    process.execPath,
-    ['--conditions=@ep/source', '--import', 'tsx', 'services/measurement-store/src/main.ts'],
-    {
-      cwd: repo,
-      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: process.env.EP_TEST_LOG ?? 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const exited = once(proc, 'exit');
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null) throw new Error(`measurement-store exited with ${proc.exitCode}`);
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-        return res?.ok ? true : undefined;
-      },
-      { what: 'measurement-store ready', timeoutMs: 30_000 },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { stop };
 }

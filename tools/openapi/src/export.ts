@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, startService, type ServiceProcess } from '@ep/testkit';
 
 // Writes the OpenAPI document of every HTTP service to docs/openapi/<service>.json, as each
 // serves it at /docs/json. Each service is started as `pnpm start` would (its own main.ts, its
@@ -14,23 +13,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SERVICES = ['query-api', 'upload-ingest'] as const;
 const READY_TIMEOUT_MS = 60_000;
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function fetchDocument(port: number, child: ChildProcess, service: string): Promise<unknown> {
+async function fetchDocument(port: number, child: ServiceProcess, service: string): Promise<unknown> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`${service} exited with code ${child.exitCode} before serving /docs/json`);
+    if (child.proc.exitCode !== null)
+      throw new Error(`${service} exited with code ${child.proc.exitCode} before serving /docs/json`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/docs/json`);
       if (res.ok) return await res.json();
@@ -45,11 +32,8 @@ async function fetchDocument(port: number, child: ChildProcess, service: string)
 
 async function exportDocument(service: string): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=@ep/source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: join(root, 'services', service),
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // LOG_LEVEL=warn hides the started line; the document is polled instead.
+  const child = startService(service, { PORT: String(port), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   try {
     const doc = await fetchDocument(port, child, service);
     const file = join(root, 'docs/openapi', `${service}.json`);
@@ -57,9 +41,7 @@ async function exportDocument(service: string): Promise<string> {
     await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
     return file;
   } finally {
-    const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
-    child.kill('SIGTERM');
-    await exited;
+    await child.stop();
   }
 }
 
