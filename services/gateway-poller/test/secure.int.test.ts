@@ -10,7 +10,8 @@ import { createGatewayPoller, type GatewayPoller } from '../src/poller.js';
 import { generateApiKey, insertApiKey } from '@ep/auth';
 import { createDb } from '@ep/db';
 import type { Database } from '@ep/schema';
-import { buildServer, natsSetpointControl } from '@ep/query-api';
+import { createHttpServer } from '@ep/http';
+import { natsSetpointControl, queryApi } from '@ep/query-api';
 import pg from 'pg';
 import { createBed, recordMap, rounded, type Bed } from './support.js';
 
@@ -190,9 +191,9 @@ describe('gateway-poller against the Secure simulator', () => {
     const pool = new pg.Pool({ connectionString: bed.testDb.url, max: 1 });
     const nc = await connect({ servers: infraUrls().natsUrl });
     try {
-      const app = await buildServer(
-        { db, keysDb: db, copyPool: pool, control: natsSetpointControl(nc, bed.prefix) },
-        silentLogger(),
+      const app = await createHttpServer({ logger: silentLogger(), name: 'query-api' });
+      await app.register(
+        queryApi({ db, keysDb: db, copyPool: pool, control: natsSetpointControl(nc, bed.prefix) }),
       );
       const key = async (name: string, scopes: string[]) => {
         const k = generateApiKey();

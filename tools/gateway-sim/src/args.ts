@@ -1,10 +1,21 @@
 import { parseArgs } from 'node:util';
 import type { FaultSettings } from './faults.js';
 
+const FAULT_SETTING_KEYS: (keyof FaultSettings)[] = [
+  'latencyMs',
+  'failRate',
+  'timeoutRate',
+  'malformedRate',
+  'missingFieldRate',
+];
+
 export type Vendor = 'prefect' | 'secure';
 
+/** `both` runs the two simulators in one process on one clock (the demo). */
+export type VendorChoice = Vendor | 'both';
+
 export interface CliOptions {
-  vendor: Vendor;
+  vendor: VendorChoice;
   host: string;
   port: number;
   sites: number;
@@ -17,6 +28,8 @@ export interface CliOptions {
   historyDays: number;
   pollIntervalS: number;
   faults: FaultSettings;
+  /** Per-gateway fault settings, merged over `faults`. */
+  gatewayFaults: Record<string, FaultSettings>;
   /** `SITE:NODE` pairs taken out from the start. */
   removeNodes: [string, string][];
   reportIntervalS?: number;
@@ -26,17 +39,24 @@ export interface CliOptions {
   maxClockSkewS?: number;
   /** Write each site's credentials JSON here, as EP_GATEWAY_SECRETS_DIR expects. */
   secretsDir?: string;
-  secretsPrefix: string;
+  /** Default `<vendor>-`; with `both`, each vendor's files get their own vendor's prefix. */
+  secretsPrefix?: string;
+  /** Print the `pnpm ep sites add` / `pnpm ep gateways add` commands that register the simulated gateways. */
+  printEpCommands: boolean;
+  /** Keep the record's samples (off with --no-record-samples). */
+  recordSamples: boolean;
 }
 
 export const DEFAULT_PORTS: Record<Vendor, number> = { prefect: 8201, secure: 8202 };
 
-export const USAGE = `usage: pnpm --filter @ep/gateway-sim start -- --vendor prefect|secure [options]
+export const USAGE = `usage: pnpm --filter @ep/gateway-sim start -- --vendor prefect|secure|both [options]
 
-Runs one vendor's simulated cloud API (see tools/gateway-sim/README.md) until Ctrl-C, and prints
-one JSON line {"vendor","url","sites","secretsDir"} once it listens.
+Runs a vendor's simulated cloud API (see tools/gateway-sim/README.md) until Ctrl-C, and prints
+one JSON line {"vendor","url","sites","secretsDir"} per vendor once it listens.
 
-  --vendor prefect|secure     which API (required)
+  --vendor prefect|secure|both
+                              which API (required); both = the two on one clock, Prefect on
+                              --port and Secure on --port + 1 (default 8201 and 8202)
   --host <addr>               interface (default 127.0.0.1)
   --port <n>                  port (default 8201 prefect, 8202 secure; 0 = any free port)
   --sites <n>                 sites (accounts), one gateway each (default 3)
@@ -51,6 +71,9 @@ one JSON line {"vendor","url","sites","secretsDir"} once it listens.
   --timeout-rate <p>          probability of never answering (default 0)
   --malformed-rate <p>        probability of cut-off JSON (default 0)
   --missing-field-rate <p>    probability of one required field missing (default 0)
+  --gateway-fault <SITE:k=v[,k=v]>
+                              faults of one gateway, e.g. BADOCK:failRate=0.5,latencyMs=200 (keys:
+                              latencyMs, failRate, timeoutRate, malformedRate, missingFieldRate); repeatable
   --remove-node <SITE:NODE>   a node (Prefect address, Secure zone id) that has disappeared; repeatable
   --report-interval <s>       Prefect: seconds between a node's reports (default 300)
   --dropout-rate <p>          Prefect: probability a report is lost (default 0.03)
@@ -59,6 +82,8 @@ one JSON line {"vendor","url","sites","secretsDir"} once it listens.
   --max-clock-skew <s>        Secure: refuse a DateHeader this far from the simulated clock (default off)
   --secrets-dir <dir>         write each site's credentials JSON to <dir>/<prefix><site lower-case>
   --secrets-prefix <p>        file-name prefix for --secrets-dir (default "<vendor>-")
+  --print-ep-commands         print the pnpm ep commands that register the simulated gateways
+  --no-record-samples         record only poll/request/write counts, not samples (long benchmark runs)
   --help
 
 Faults can also be changed while it runs: POST /_sim/faults (see the README).
@@ -104,6 +129,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
       'malformed-rate': { type: 'string' },
       'missing-field-rate': { type: 'string' },
       'remove-node': { type: 'string', multiple: true },
+      'gateway-fault': { type: 'string', multiple: true },
       'report-interval': { type: 'string' },
       'dropout-rate': { type: 'string' },
       'override-rate': { type: 'string' },
@@ -111,14 +137,16 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
       'max-clock-skew': { type: 'string' },
       'secrets-dir': { type: 'string' },
       'secrets-prefix': { type: 'string' },
+      'no-record-samples': { type: 'boolean' },
+      'print-ep-commands': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) return null;
   const vendor = values.vendor;
-  if (vendor !== 'prefect' && vendor !== 'secure')
+  if (vendor !== 'prefect' && vendor !== 'secure' && vendor !== 'both')
     throw new Error(
-      `--vendor must be prefect or secure, got ${vendor === undefined ? 'nothing' : `"${vendor}"`}`,
+      `--vendor must be prefect, secure or both, got ${vendor === undefined ? 'nothing' : `"${vendor}"`}`,
     );
   if (values.start !== undefined && !Number.isFinite(Date.parse(values.start)))
     throw new Error(`--start must be an ISO instant, got "${values.start}"`);
@@ -140,6 +168,25 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     const v = num(flag, values[flag as 'fail-rate'], probability, 'a probability from 0 to 1');
     if (v !== undefined) faults[key] = v;
   }
+  const gatewayFaults: Record<string, FaultSettings> = {};
+  for (const spec of values['gateway-fault'] ?? []) {
+    const m = /^([^:]+):(.+)$/.exec(spec);
+    if (!m) throw new Error(`--gateway-fault must be SITE:key=value[,key=value], got "${spec}"`);
+    const settings: FaultSettings = (gatewayFaults[m[1] as string] ??= {});
+    for (const pair of (m[2] as string).split(',')) {
+      const [key, value] = pair.split('=') as [string, string | undefined];
+      if (!FAULT_SETTING_KEYS.includes(key as keyof FaultSettings)) {
+        throw new Error(`--gateway-fault: unknown setting "${key}"; one of ${FAULT_SETTING_KEYS.join(', ')}`);
+      }
+      const latency = key === 'latencyMs';
+      settings[key as keyof FaultSettings] = num(
+        'gateway-fault',
+        value,
+        latency ? whole : probability,
+        `${key} ${latency ? 'a whole number of ms' : 'a probability from 0 to 1'}`,
+      );
+    }
+  }
   const rateSum =
     (faults.failRate ?? 0) +
     (faults.timeoutRate ?? 0) +
@@ -149,7 +196,9 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
   return {
     vendor,
     host: values.host ?? '127.0.0.1',
-    port: num('port', values.port, (n) => whole(n) && n < 65536, 'a port number') ?? DEFAULT_PORTS[vendor],
+    port:
+      num('port', values.port, (n) => whole(n) && n < 65536, 'a port number') ??
+      DEFAULT_PORTS[vendor === 'both' ? 'prefect' : vendor],
     sites: num('sites', values.sites, positive, 'a whole number ≥ 1') ?? 3,
     nodes: num('nodes', values.nodes, positive, 'a whole number ≥ 1') ?? 10,
     seed: num('seed', values.seed, Number.isInteger, 'a whole number') ?? 1,
@@ -159,6 +208,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     pollIntervalS:
       num('poll-interval', values['poll-interval'], positive, 'a whole number of seconds ≥ 1') ?? 300,
     faults,
+    gatewayFaults,
     removeNodes,
     reportIntervalS: num(
       'report-interval',
@@ -171,6 +221,8 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     sessionTtlS: num('session-ttl', values['session-ttl'], positive, 'a whole number of seconds ≥ 1'),
     maxClockSkewS: num('max-clock-skew', values['max-clock-skew'], whole, 'a whole number of seconds'),
     secretsDir: values['secrets-dir'],
-    secretsPrefix: values['secrets-prefix'] ?? `${vendor}-`,
+    secretsPrefix: values['secrets-prefix'],
+    printEpCommands: values['print-ep-commands'] ?? false,
+    recordSamples: !values['no-record-samples'],
   };
 }

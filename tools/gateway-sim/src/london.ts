@@ -23,22 +23,32 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-// Zone offsets change only on quarter-hour boundaries of UTC, so one look-up per quarter hour
-// serves every instant in it (the simulators ask millions of times).
+// Zone offsets change at most once a day and only on quarter-hour boundaries of UTC, so a day
+// with the same offset at both ends has it throughout (one look-up serves the whole day), and a
+// day of change is looked up per quarter hour. The simulators ask millions of times.
+const DAY = 86_400_000;
 const QUARTER = 900_000;
-const offsets = new Map<string, number>();
+const offsetsByZone = new Map<string, Map<number, number>>();
+
+function cachedOffset(quarter: number, zone: string): number {
+  let offsets = offsetsByZone.get(zone);
+  if (!offsets) offsetsByZone.set(zone, (offsets = new Map()));
+  let offset = offsets.get(quarter);
+  if (offset === undefined) {
+    const probe = quarter * QUARTER;
+    offset = intlWallMs(probe, zone) - probe;
+    if (offsets.size > 100_000) offsets.clear();
+    offsets.set(quarter, offset);
+  }
+  return offset;
+}
 
 /** Local wall-clock fields of an instant, as if they were UTC (epoch ms). */
 export function localWallMs(utcMs: number, zone: string): number {
-  const key = `${zone}|${Math.floor(utcMs / QUARTER)}`;
-  let offset = offsets.get(key);
-  if (offset === undefined) {
-    const probe = Math.floor(utcMs / QUARTER) * QUARTER;
-    offset = intlWallMs(probe, zone) - probe;
-    if (offsets.size > 200_000) offsets.clear();
-    offsets.set(key, offset);
-  }
-  return utcMs + offset;
+  const firstQuarter = Math.floor(utcMs / DAY) * 96;
+  const first = cachedOffset(firstQuarter, zone);
+  if (first === cachedOffset(firstQuarter + 95, zone)) return utcMs + first;
+  return utcMs + cachedOffset(Math.floor(utcMs / QUARTER), zone);
 }
 
 function intlWallMs(utcMs: number, zone: string): number {

@@ -25,6 +25,8 @@ export interface CommonSimOptions {
   zone?: string;
   /** Faults for every gateway from the start (`*`). */
   faults?: FaultSettings;
+  /** Record samples and events (default true); false keeps only poll/request/write counts (benchmarks). */
+  recordSamples?: boolean;
 }
 
 export interface ResolvedCommon {
@@ -38,6 +40,7 @@ export interface ResolvedCommon {
   pollIntervalMs: number;
   zone: string;
   faults: FaultSettings;
+  recordSamples: boolean;
 }
 
 function isClock(c: SimClock | ClockOptions | undefined): c is SimClock {
@@ -64,5 +67,6 @@ export function resolveCommon(o: CommonSimOptions): ResolvedCommon {
     pollIntervalMs: pollIntervalS * 1000,
     zone: o.zone ?? 'Europe/London',
     faults: o.faults ?? {},
+    recordSamples: o.recordSamples ?? true,
   };
 }

@@ -4,16 +4,6 @@
  * 03:10 eleven days ago" identically from NodeStatus, NodeHistory and the record, in any order.
  */
 
-/** 32-bit FNV-1a of a string. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** A finaliser (murmur3's fmix32) so neighbouring keys give unrelated values. */
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -24,9 +14,42 @@ function mix(h: number): number {
   return h >>> 0;
 }
 
-/** Uniform in [0, 1) from the seed and the key parts. */
+/** Folds one key part into the hash: whole numbers as two 32-bit words, anything else as text (FNV-1a). */
+function fold(h: number, part: string | number): number {
+  if (typeof part === 'number' && Number.isSafeInteger(part)) {
+    h = mix((h ^ (part >>> 0)) + 0x9e3779b9);
+    return mix((h ^ Math.floor(part / 0x1_0000_0000)) + 0x7f4a7c15);
+  }
+  const text = String(part);
+  h ^= 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return mix(h >>> 0);
+}
+
+/** Uniform in [0, 1) from the seed and the key parts (hot: called millions of times). */
 export function rand(seed: number, ...key: (string | number)[]): number {
-  return mix(fnv1a(`${seed}|${key.join('|')}`)) / 0x1_0000_0000;
+  let h = fold(0x2545f491, seed);
+  for (const part of key) h = fold(h, part);
+  return h / 0x1_0000_0000;
+}
+
+/**
+ * The hash of a key prefix, to draw many values under it cheaply: `randFrom(prefix, ...rest)`
+ * equals `rand(seed, ...key, ...rest)` for `prefix = keyHash(seed, ...key)`.
+ */
+export function keyHash(seed: number, ...key: (string | number)[]): number {
+  let h = fold(0x2545f491, seed);
+  for (const part of key) h = fold(h, part);
+  return h;
+}
+
+export function randFrom(prefix: number, a: string | number, b?: string | number): number {
+  let h = fold(prefix, a);
+  if (b !== undefined) h = fold(h, b);
+  return h / 0x1_0000_0000;
 }
 
 /** Whole number in [min, max]. */

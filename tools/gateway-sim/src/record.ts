@@ -146,9 +146,15 @@ export class BaseRecord implements SimRecord {
   constructor(
     /** Length of the poll counter's interval, ms (the poller's interval: 300 s by default). */
     readonly pollIntervalMs: number,
+    /**
+     * Keep samples and events (default). Off for a benchmark's long runs, where millions of
+     * samples would only cost memory: polls, requests and writes are still counted.
+     */
+    readonly keepsSamples = true,
   ) {}
 
   addSample(key: SeriesKey, tsMs: number, value: number | null, quality: number): void {
+    if (!this.keepsSamples) return;
     const k = seriesKey(key);
     let entry = this.stored.get(k);
     if (!entry) {

@@ -5,8 +5,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { authenticate, onlySite } from '../adapters/auth.js';
-import { ApiError, badParameter, notFound } from '../domain/errors.js';
+import { onlySite, type RouteDeps } from './common.js';
+import { badParameter, notFound } from '../domain/errors.js';
 
 /**
  * Heating gateways: their status (GET /gateways), their set-point changes per point and per site,
@@ -41,9 +41,7 @@ export function natsSetpointControl(nc: NatsConnection, prefix: string): Setpoin
   };
 }
 
-export interface GatewayRouteDeps {
-  db: Kysely<Database>;
-  keysDb: Kysely<Database>;
+export interface GatewayRouteDeps extends RouteDeps {
   /** Absent when query-api runs without NATS: writes answer 503. */
   control?: SetpointControl;
   /** How long a write waits for the gateway's answer, in ms. */
@@ -172,14 +170,14 @@ const limit = z.coerce
 export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
   const { db, keysDb } = deps;
   return async (app) => {
-    const read = authenticate(keysDb, 'read');
     const tags = ['gateways'];
 
     app.get(
       '/gateways',
       {
-        preHandler: read,
+        config: { access: 'read' },
         schema: {
+          operationId: 'listGateways',
           tags,
           summary: 'Heating gateways with owner replica, last poll, last success, lag and last error',
           response: { 200: z.array(gatewayStatus), ...errors(401, 403) },
@@ -230,8 +228,9 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     app.get(
       '/sites/:site/setpoint-events',
       {
-        preHandler: read,
+        config: { access: 'read' },
         schema: {
+          operationId: 'listSiteSetpointEvents',
           tags,
           summary: 'Set-point changes at a site, newest first',
           params: z.object({ site: z.string() }),
@@ -257,8 +256,9 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     app.get(
       '/points/:id/setpoint-events',
       {
-        preHandler: read,
+        config: { access: 'read' },
         schema: {
+          operationId: 'listPointSetpointEvents',
           tags,
           summary: 'Set-point changes of a point, newest first',
           params: z.object({ id: z.coerce.number().int().min(1) }),
@@ -283,8 +283,9 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     app.get(
       '/points/:id/setpoint-writes',
       {
-        preHandler: read,
+        config: { access: 'read' },
         schema: {
+          operationId: 'listPointSetpointWrites',
           tags,
           summary: 'Every set-point write asked for a point, with who, when and the outcome; newest first',
           params: z.object({ id: z.coerce.number().int().min(1) }),
@@ -308,8 +309,9 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     app.post(
       '/points/:id/setpoint',
       {
-        preHandler: authenticate(keysDb, 'control'),
+        config: { access: 'control' },
         schema: {
+          operationId: 'writeSetpoint',
           tags,
           summary:
             'Write a set point to the gateway of a point (Secure only); the answer says accepted, refused by the gateway or timed out, and the write is kept',
@@ -379,12 +381,12 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     );
 
     // Configuration: what `ep gateways add|list|remove` does.
-    const admin = authenticate(keysDb, 'admin');
     app.get(
       '/admin/gateways',
       {
-        preHandler: admin,
+        config: { access: 'admin' },
         schema: {
+          operationId: 'listGatewayConfigs',
           tags: ['admin'],
           summary: 'Configured heating gateways',
           response: { 200: z.array(gatewayConfig), ...errors(401, 403) },
@@ -395,8 +397,9 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     app.put(
       '/admin/gateways/:name',
       {
-        preHandler: admin,
+        config: { access: 'admin' },
         schema: {
+          operationId: 'addGateway',
           tags: ['admin'],
           summary:
             'Add a heating gateway (its secret goes in the file <name> of the poller’s EP_GATEWAY_SECRETS_DIR, never here)',
@@ -433,7 +436,7 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
           )
           .executeTakeFirst();
         if (clash) {
-          throw new ApiError(
+          throw new HttpError(
             409,
             clash.name === name
               ? `gateway ${name} exists already`
@@ -458,8 +461,9 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
     app.delete(
       '/admin/gateways/:name',
       {
-        preHandler: admin,
+        config: { access: 'admin' },
         schema: {
+          operationId: 'removeGateway',
           tags: ['admin'],
           summary: 'Stop polling a gateway (its data and cursors stay)',
           params: z.object({ name: z.string() }),

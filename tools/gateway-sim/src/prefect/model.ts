@@ -1,5 +1,5 @@
 import { localWallMs } from '../london.js';
-import { pick, rand, randInt, round } from '../random.js';
+import { keyHash, pick, rand, randFrom, randInt, round } from '../random.js';
 
 /**
  * The Prefect gateways' data as pure functions of (seed, site, node, time): a node reports once
@@ -108,6 +108,25 @@ export function buildSiteNodes(seed: number, site: string, count: number): Prefe
   });
 }
 
+// Numeric labels of the per-reading draws (hashing a number is cheaper than a word).
+const DROP = 1;
+const JITTER = 2;
+const NOISE = 3;
+const PIR = 4;
+const OVERRIDE = 5;
+const OVERRIDE_START = 6;
+const OVERRIDE_LENGTH = 7;
+const OVERRIDE_SET_POINT = 8;
+
+const prefixes = new WeakMap<PrefectNode, number>();
+
+/** The hash of (seed, site, address), computed once per node: every draw of a reading starts from it. */
+function prefix(o: PrefectModelOptions, node: PrefectNode): number {
+  let h = prefixes.get(node);
+  if (h === undefined) prefixes.set(node, (h = keyHash(o.seed, node.site, node.address)));
+  return h;
+}
+
 /** Local hour of day (fractional) and local day number in the schedule's zone. */
 function localTime(tS: number, zone: string): { hour: number; day: number } {
   const wall = localWallMs(tS * 1000, zone) / 1000;
@@ -133,18 +152,23 @@ export function overrideOfDay(
   day: number,
 ): [number, number, number] | null {
   if (node.kind === 'water') return null;
-  if (rand(o.seed, node.site, node.address, 'ovr', day) >= o.overrideRate) return null;
-  const start = 8 + rand(o.seed, node.site, node.address, 'ovrStart', day) * 12;
-  const end = start + 0.5 + rand(o.seed, node.site, node.address, 'ovrLen', day) * 2.5;
-  return [start, end, pick(o.seed, [19, 20, 22, 23, 24], node.site, node.address, 'ovrSp', day)];
+  const p = prefix(o, node);
+  if (randFrom(p, OVERRIDE, day) >= o.overrideRate) return null;
+  const start = 8 + randFrom(p, OVERRIDE_START, day) * 12;
+  const end = start + 0.5 + randFrom(p, OVERRIDE_LENGTH, day) * 2.5;
+  const setPoints = [19, 20, 22, 23, 24];
+  return [
+    start,
+    end,
+    setPoints[Math.floor(randFrom(p, OVERRIDE_SET_POINT, day) * setPoints.length)] as number,
+  ];
 }
 
 /** Unix seconds of slot `slot`'s report, or null if the report was lost or predates installation. */
 export function reportTime(o: PrefectModelOptions, node: PrefectNode, slot: number): number | null {
-  if (rand(o.seed, node.site, node.address, 'drop', slot) < o.dropoutRate) return null;
+  if (randFrom(prefix(o, node), DROP, slot) < o.dropoutRate) return null;
   const t =
-    slot * o.reportIntervalS +
-    Math.floor(rand(o.seed, node.site, node.address, 'jit', slot) * o.reportIntervalS * 0.2);
+    slot * o.reportIntervalS + Math.floor(randFrom(prefix(o, node), JITTER, slot) * o.reportIntervalS * 0.2);
   return t < o.installedAtS ? null : t;
 }
 
@@ -159,7 +183,7 @@ export function readingAt(
   const ovr = overrideOfDay(o, node, day);
   const overridden = ovr !== null && hour >= ovr[0] && hour < ovr[1];
   const setPoint = overridden ? ovr[2] : scheduled;
-  const noise = (rand(o.seed, node.site, node.address, 'noise', slot) - 0.5) * 0.6;
+  const noise = (randFrom(prefix(o, node), NOISE, slot) - 0.5) * 0.6;
   const daily = Math.sin((2 * Math.PI * (hour - 9)) / 24);
   let temperature: number;
   let l1On = false;
@@ -184,7 +208,7 @@ export function readingAt(
     temperatureAdjustment: overridden && scheduled !== NO_SET_POINT ? round(setPoint - scheduled, 1) : 0,
     l1On,
     l2On,
-    presence: rand(o.seed, node.site, node.address, 'pir', slot) < occupancy,
+    presence: randFrom(prefix(o, node), PIR, slot) < occupancy,
     programName: node.programName,
   };
 }

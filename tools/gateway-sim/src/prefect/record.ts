@@ -32,6 +32,7 @@ export class PrefectRecord extends BaseRecord {
   private readonly readings = new Map<string, { node: PrefectNode; byTime: Map<number, ServedReading> }>();
 
   private remember(node: PrefectNode, r: PrefectReading, viaStatus: boolean): void {
+    if (!this.keepsSamples) return;
     const k = `${node.site}\u0000${node.address}`;
     let entry = this.readings.get(k);
     if (!entry) this.readings.set(k, (entry = { node, byTime: new Map() }));

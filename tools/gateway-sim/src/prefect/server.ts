@@ -115,7 +115,7 @@ export async function startPrefectSim(options: PrefectSimOptions = {}): Promise<
       `pf-${s.toLowerCase()}-${Math.floor(rand(c.seed, 'token', s) * 2 ** 48).toString(16)}`;
     credentials[s] = { token };
   }
-  const record = new PrefectRecord(c.pollIntervalMs);
+  const record = new PrefectRecord(c.pollIntervalMs, c.recordSamples);
   const faults = createFaults(c.seed, c.faults);
   const clock = c.clock;
 

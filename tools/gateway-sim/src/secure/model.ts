@@ -1,5 +1,5 @@
 import { formatLocal, localWallMs, parseLocal } from '../london.js';
-import { pick, rand, randInt, round } from '../random.js';
+import { keyHash, pick, rand, randFrom, randInt, round } from '../random.js';
 
 /**
  * The Secure gateways' data as pure functions of (seed, gateway, device, parameter, time), plus
@@ -161,6 +161,7 @@ export class WriteLog {
 
   /** The last write at or before `tMs`. */
   latest(gmacid: number, dRefId: number, code: string, tMs: number): { atMs: number; cv: string } | null {
+    if (this.byKey.size === 0) return null; // the usual case, asked in every state evaluation
     const list = this.byKey.get(this.key(gmacid, dRefId, code));
     if (!list) return null;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -197,13 +198,24 @@ export class SecureModel {
 
   constructor(readonly o: SecureModelOptions) {}
 
-  private reportTime(key: string, periodS: number, jitterS: number, slot: number): number {
-    return (slot * periodS + Math.floor(rand(this.o.seed, key, 'jit', slot) * jitterS)) * S;
+  private readonly hashes = new WeakMap<SecureDevice, Map<string, number>>();
+
+  /** The hash of (seed, site, device, label), computed once: the prefix of that signal's draws. */
+  private hashOf(g: SecureGateway, device: SecureDevice, label: string): number {
+    let byLabel = this.hashes.get(device);
+    if (!byLabel) this.hashes.set(device, (byLabel = new Map()));
+    let h = byLabel.get(label);
+    if (h === undefined) byLabel.set(label, (h = keyHash(this.o.seed, g.site, device.dRefId, label)));
+    return h;
+  }
+
+  private reportTime(key: number, periodS: number, jitterS: number, slot: number): number {
+    return (slot * periodS + Math.floor(randFrom(key, slot) * jitterS)) * S;
   }
 
   /** Latest periodic report slot at or before tMs (null before installation). */
   private latestSlot(
-    key: string,
+    key: number,
     p: { periodS: number; jitterS: number },
     tMs: number,
   ): [number, number] | null {
@@ -264,7 +276,7 @@ export class SecureModel {
   ): number {
     const hour = (localWallMs(tMs, this.o.zone) % DAY) / HOUR;
     const target = Number(this.target(g, thermostat, tMs).cv);
-    const noise = (rand(this.o.seed, g.site, thermostat.dRefId, 'noise', slot) - 0.5) * 0.6;
+    const noise = (randFrom(this.hashOf(g, thermostat, 'noise'), slot) - 0.5) * 0.6;
     return round(
       17.5 + zone.offset + 2 * Math.sin((2 * Math.PI * (hour - 9)) / 24) + 0.4 * (target - 18) + noise,
       1,
@@ -272,7 +284,7 @@ export class SecureModel {
   }
 
   private callForHeat(g: SecureGateway, zone: SecureZone, thermostat: SecureDevice, slot: number): number {
-    const key = `${g.site}|${thermostat.dRefId}|202`;
+    const key = this.hashOf(g, thermostat, '202');
     const at = this.reportTime(key, MEASURE.periodS, MEASURE.jitterS, slot);
     return this.temperature(g, zone, thermostat, slot, at) < Number(this.target(g, thermostat, at).cv) - 0.2
       ? 1
@@ -282,7 +294,7 @@ export class SecureModel {
   private occupied(g: SecureGateway, device: SecureDevice, slot: number, atMs: number): number {
     const hour = (localWallMs(atMs, this.o.zone) % DAY) / HOUR;
     const p = hour < 7 || hour >= 23 ? 0.05 : hour >= 17 ? 0.6 : 0.3;
-    return rand(this.o.seed, g.site, device.dRefId, 'motion', slot) < p ? 1 : 0;
+    return randFrom(this.hashOf(g, device, 'motion'), slot) < p ? 1 : 0;
   }
 
   /**
@@ -290,7 +302,7 @@ export class SecureModel {
    * the report where the current state began.
    */
   private onChange(
-    key: string,
+    key: number,
     p: { periodS: number; jitterS: number },
     tMs: number,
     state: (slot: number) => number,
@@ -299,9 +311,13 @@ export class SecureModel {
     if (!last) return null;
     const [slot0] = last;
     const value = state(slot0);
-    const oldest = Math.ceil(this.o.installedAtMs / S / p.periodS);
+    // Devices re-report an unchanged state once a day: the first slot of each UTC day gets a
+    // new LUT. That bounds the walk back to one day and keeps the answer independent of when
+    // (or whether) anyone asked before.
+    const dayFirst = Math.ceil((Math.floor((slot0 * p.periodS) / 86_400) * 86_400) / p.periodS);
+    const oldest = Math.max(dayFirst, Math.ceil(this.o.installedAtMs / S / p.periodS));
     let since = slot0;
-    for (let s = slot0 - 1; s >= oldest && slot0 - s < 5000; s--) {
+    for (let s = slot0 - 1; s >= oldest; s--) {
       if (this.reportTime(key, p.periodS, p.jitterS, s) < this.o.installedAtMs) break;
       if (state(s) !== value) break;
       since = s;
@@ -333,7 +349,7 @@ export class SecureModel {
     tMs: number,
   ): SignalValue | null {
     if (tMs < this.o.installedAtMs) return null;
-    const key = `${g.site}|${device.dRefId}|${code}`;
+    const key = this.hashOf(g, device, code);
     const installed: SignalValue = { atMs: this.o.installedAtMs, cv: '', origin: 'generated' };
     const thermostat = zone.devices.find((d) => d.dtid === DTID_THERMOSTAT);
     const withWrite = (v: SignalValue | null): SignalValue | null => {
@@ -370,7 +386,7 @@ export class SecureModel {
       case '305': {
         if (!thermostat) return null;
         // The relay follows its zone's call for heat, reported with the thermostat's measurement.
-        const tKey = `${g.site}|${thermostat.dRefId}|202`;
+        const tKey = this.hashOf(g, thermostat, '202');
         const v = this.onChange(tKey, MEASURE, tMs, (slot) => this.callForHeat(g, zone, thermostat, slot));
         if (!v) return null;
         if (code === '301') return withWrite(v);

@@ -25,6 +25,7 @@ export class SecureRecord extends BaseRecord {
     cv: string,
     fromWrite: boolean,
   ): void {
+    if (!this.keepsSamples) return;
     const n = cv.trim() === '' ? NaN : Number(cv);
     const value = Number.isFinite(n) ? n : null;
     const node = String(zid);

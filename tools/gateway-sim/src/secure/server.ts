@@ -89,7 +89,7 @@ export async function startSecureSim(options: SecureSimOptions = {}): Promise<Se
   const sessionTtlMs = (options.sessionTtlS ?? 3600) * 1000;
   const sessions = new Map<string, Session>();
   let sessionCounter = 0;
-  const record = new SecureRecord(c.pollIntervalMs);
+  const record = new SecureRecord(c.pollIntervalMs, c.recordSamples);
   const faults = createFaults(c.seed, c.faults);
   faults.onExpire((gateway) => {
     for (const s of sessions.values()) if (gateway === '*' || s.site === gateway) s.expired = true;
@@ -189,7 +189,10 @@ export async function startSecureSim(options: SecureSimOptions = {}): Promise<Se
         if (!local) servedLocal.set(g.site, (local = new Map()));
         for (const s of shown) {
           const lut = s.dpdo.LUT as string;
-          local.set(lut, Math.max(local.get(lut) ?? -Infinity, s.atMs));
+          // Only LUTs of a repeated hour are ambiguous; the others need no memory.
+          if (model.lut(s.atMs - 3_600_000) === lut || model.lut(s.atMs + 3_600_000) === lut) {
+            local.set(lut, Math.max(local.get(lut) ?? -Infinity, s.atMs));
+          }
           if (typeof s.dpdo.CV !== 'string') continue;
           record.servedValue(
             g.site,
