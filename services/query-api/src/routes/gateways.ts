@@ -467,17 +467,16 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
           tags: ['admin'],
           summary: 'Stop polling a gateway (its data and cursors stay)',
           params: z.object({ name: z.string() }),
-          response: { 204: z.null(), ...errors(401, 403, 404) },
+          response: { 200: z.object({ removed: z.string() }), ...errors(401, 403, 404) },
         },
       },
-      async (request, reply) => {
+      async (request) => {
         const removed = await keysDb
           .deleteFrom('gateways')
           .where('name', '=', request.params.name)
           .executeTakeFirst();
         if (Number(removed.numDeletedRows) === 0) throw notFound(`gateway ${request.params.name}`);
-        reply.code(204);
-        return null;
+        return { removed: request.params.name };
       },
     );
 

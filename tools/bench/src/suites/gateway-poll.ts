@@ -118,14 +118,12 @@ export const gatewayPollSuite: Suite = {
       const base = new URL(sim.url);
       const token = (site: string) => ({ authorization: `Bearer ${sim.credentials[site]!.token}` });
       const dayRequests = sim.sites.flatMap((site) =>
-        sim
-          .nodes(site)
-          .flatMap((n) =>
-            Array.from({ length: backfillDays + 1 }, (_, d) => ({
-              site,
-              path: `${site}/NodeHistory/${d}/${n.address}`,
-            })),
-          ),
+        sim.nodes(site).flatMap((n) =>
+          Array.from({ length: backfillDays + 1 }, (_, d) => ({
+            site,
+            path: `${site}/NodeHistory/${d}/${n.address}`,
+          })),
+        ),
       );
       t0 = performance.now();
       await pool(
