@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { natsNames, type StoredSetpoint } from '@ep/contracts';
 import { startPrefectSim, type PrefectSim } from '@ep/gateway-sim';
 import { infraUrls, waitFor } from '@ep/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { listGateways } from '../src/db/gateways.repo.js';
 import type { GatewayPoller } from '../src/poller.js';
@@ -148,11 +148,17 @@ describe('gateway-poller against the Prefect simulator', () => {
     try {
       const jsm = await jetstreamManager(nc);
       const names = natsNames(bed.prefix);
-      const info = await jsm.streams.info(names.streams.stored, {
-        subjects_filter: names.subjects.storedSetpoints('>'),
+      // Counted with an ordered consumer on the site's set-point subject.
+      const consumer = await jetstream(nc).consumers.get(names.streams.stored, {
+        filter_subjects: names.subjects.storedSetpoints(site.toLowerCase()),
       });
-      const counts = info.state.subjects ?? {};
-      expect(counts[names.subjects.storedSetpoints(site.toLowerCase())]).toBe(served.length);
+      let count = 0;
+      const batch = await consumer.fetch({ max_messages: 10_000, expires: 3_000 });
+      for await (const m of batch) {
+        count += 1;
+        if (m.info.pending === 0) break;
+      }
+      expect(count).toBe(served.length);
       const last = await jsm.streams.getMessage(names.streams.stored, {
         last_by_subj: names.subjects.storedSetpoints(site.toLowerCase()),
       });
