@@ -39,6 +39,10 @@ export interface PointsTable {
   states: Json<Record<string, string>>;
   description: string | null;
   interval_seconds: number | null;
+  /** A person's name for the point (issue 13); sources never set it. */
+  display_name: string | null;
+  /** Fields a person set (point_edits.field names); uploads keep them unless explicit. */
+  edited: ColumnType<string[], string[] | undefined, string[]>;
   meta: ColumnType<Record<string, unknown>, string | undefined, string>;
   first_ts: Timestamp | null;
   last_ts: Timestamp | null;
@@ -46,6 +50,17 @@ export interface PointsTable {
   last_quality: number | null;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
+}
+
+/** One change a person made to a point's description: who, when, old and new value (JSON). */
+export interface PointEditsTable {
+  id: Generated<number>;
+  point_id: number;
+  field: string;
+  old: ColumnType<unknown, string | null, string | null>;
+  new: ColumnType<unknown, string | null, string | null>;
+  by: string;
+  at: TimestampDefault;
 }
 
 export interface MeasurementsTable {
@@ -177,6 +192,7 @@ export interface RejectedMessagesTable {
 export interface Database {
   sites: SitesTable;
   points: PointsTable;
+  point_edits: PointEditsTable;
   measurements: MeasurementsTable;
   measurements_hourly: MeasurementsHourlyTable;
   measurements_daily: MeasurementsDailyTable;

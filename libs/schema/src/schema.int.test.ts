@@ -23,6 +23,8 @@ const declared: { [T in keyof Database]: { [C in keyof Database[T]]-?: true } } 
     states: true,
     description: true,
     interval_seconds: true,
+    display_name: true,
+    edited: true,
     meta: true,
     first_ts: true,
     last_ts: true,
@@ -31,6 +33,7 @@ const declared: { [T in keyof Database]: { [C in keyof Database[T]]-?: true } } 
     created_at: true,
     updated_at: true,
   },
+  point_edits: { id: true, point_id: true, field: true, old: true, new: true, by: true, at: true },
   measurements: { point_id: true, ts: true, value: true, quality: true },
   measurements_hourly: {
     point_id: true,

@@ -27,6 +27,8 @@ export interface PointInfo {
   description?: string;
   intervalSeconds?: number;
   meta?: Record<string, unknown>;
+  /** Fields the file states on purpose; they replace a person's edit (contract Point.explicit). */
+  explicit?: ('unit' | 'kind' | 'states' | 'description' | 'intervalSeconds')[];
 }
 
 /** One problem in a file: 1-based line, 1-based column (field) when one field is at fault. */

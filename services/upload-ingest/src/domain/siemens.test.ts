@@ -256,6 +256,15 @@ describe('Siemens point definition report', () => {
     });
     expect(r.byName.get('VOTEMP')).toBeDefined();
   });
+
+  it('marks what a definition states as explicit (it replaces a person\'s edit); a trend report marks nothing', async () => {
+    const r = await parseForTest({ file: 'point-definition-report.csv' }, 'siemens');
+    expect(r.byName.get('TEMPRY')!.explicit).toEqual(['unit', 'kind', 'description']);
+    expect(r.byName.get('TEST_CT')!.explicit).toEqual(expect.arrayContaining(['kind', 'states']));
+    const trend = await parseForTest({ file: 'evans-trend-report-cr-bom.csv' }, 'siemens');
+    expect(trend.byName.get('CMC.328.RT')).toMatchObject({ kind: 'sampled' });
+    expect(trend.byName.get('CMC.328.RT')!.explicit).toBeUndefined();
+  });
 });
 
 describe('format detection', () => {
