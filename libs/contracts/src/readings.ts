@@ -52,7 +52,7 @@ export const Point = z.object({
     .array(z.enum(EXPLICIT_POINT_FIELDS))
     .optional()
     .describe(
-      'fields the source states on purpose (a Siemens Point Definition report\'s Engineering Units): they replace a value a person set. Other fields are defaults and only fill fields nobody edited',
+      "fields the source states on purpose (a Siemens Point Definition report's Engineering Units): they replace a value a person set. Other fields are defaults and only fill fields nobody edited",
     ),
   samples: z.array(Sample).default([]).describe('empty for a metadata-only point'),
 });

@@ -65,15 +65,22 @@ function parseStates(value: unknown): Record<string, string> | null {
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new PointEditError('states', 'must be an object of state number → label, e.g. {"0":"OFF","1":"ON"}');
+    throw new PointEditError(
+      'states',
+      'must be an object of state number → label, e.g. {"0":"OFF","1":"ON"}',
+    );
   const entries = Object.entries(parsed as Record<string, unknown>);
   if (entries.length === 0)
     throw new PointEditError('states', 'has no states; give at least one, or null to clear them');
   const states: Record<string, string> = {};
   for (const [k, label] of entries) {
-    if (!/^-?\d{1,9}$/.test(k)) throw new PointEditError('states', `key "${k}" is not a state number (an integer)`);
+    if (!/^-?\d{1,9}$/.test(k))
+      throw new PointEditError('states', `key "${k}" is not a state number (an integer)`);
     if (typeof label !== 'string' || label.trim() === '' || label.length > 100)
-      throw new PointEditError('states', `label of ${k} must be a non-empty string of at most 100 characters`);
+      throw new PointEditError(
+        'states',
+        `label of ${k} must be a non-empty string of at most 100 characters`,
+      );
     states[String(Number(k))] = label.trim();
   }
   return states;
@@ -180,7 +187,16 @@ async function editInTransaction(
   let query = trx
     .selectFrom('points as p')
     .innerJoin('sites as s', 's.id', 'p.site_id')
-    .select(['p.id', 'p.unit', 'p.description', 'p.display_name', 'p.states', 'p.kind', 'p.interval_seconds', 'p.edited'])
+    .select([
+      'p.id',
+      'p.unit',
+      'p.description',
+      'p.display_name',
+      'p.states',
+      'p.kind',
+      'p.interval_seconds',
+      'p.edited',
+    ])
     .where('p.id', '=', pointId)
     .forUpdate('p');
   if (site !== null) query = query.where('s.key', '=', site);
@@ -236,7 +252,10 @@ const toEdit = (r: {
 });
 
 /** Every recorded change of a point, oldest first. */
-export async function listPointEdits<DB extends EditTables>(db: Kysely<DB>, pointId: number): Promise<PointEdit[]> {
+export async function listPointEdits<DB extends EditTables>(
+  db: Kysely<DB>,
+  pointId: number,
+): Promise<PointEdit[]> {
   const rows = await narrow(db)
     .selectFrom('point_edits')
     .selectAll()

@@ -19,7 +19,9 @@ export type MetadataLineResult =
   | { line: number; status: 'refused'; error: string };
 
 /** Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes, CRLF), with line numbers. */
-export function parseCsv(text: string): { line: number; fields: string[] }[] | { line: number; error: string } {
+export function parseCsv(
+  text: string,
+): { line: number; fields: string[] }[] | { line: number; error: string } {
   const records: { line: number; fields: string[] }[] = [];
   let line = 1;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -96,7 +98,9 @@ export async function applyMetadataCsv<DB extends Pick<Database, 'points' | 'poi
   const [header, ...rows] = parsed;
   if (!header) throw new MetadataFileError('the file is empty; the first line names the columns');
   const columns = header.fields.map((c) => c.trim().toLowerCase());
-  const unknown = columns.filter((c) => !ID_COLUMNS.includes(c) && !(EDITABLE_FIELDS as readonly string[]).includes(c));
+  const unknown = columns.filter(
+    (c) => !ID_COLUMNS.includes(c) && !(EDITABLE_FIELDS as readonly string[]).includes(c),
+  );
   if (unknown.length > 0)
     throw new MetadataFileError(
       `line 1: unknown column ${unknown.map((c) => `"${c}"`).join(', ')}; columns are point_id (or site and name), then any of ${EDITABLE_FIELDS.join(', ')}`,
@@ -132,7 +136,8 @@ export async function applyMetadataCsv<DB extends Pick<Database, 'points' | 'poi
       }
       const raw: Record<string, unknown> = {};
       for (const f of EDITABLE_FIELDS) if (columns.includes(f) && cell(f) !== '') raw[f] = cell(f);
-      if (Object.keys(raw).length === 0) throw new PointEditError('line', 'every field is empty; nothing to set');
+      if (Object.keys(raw).length === 0)
+        throw new PointEditError('line', 'every field is empty; nothing to set');
       const changes = parsePointChanges(raw);
       const what = byId ? `point ${pointId}` : `point ${cell('name')} of site ${cell('site')}`;
       if (pointId === null) throw new PointEditError(byId ? 'point_id' : 'name', `${what} not found`);

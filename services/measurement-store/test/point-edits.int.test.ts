@@ -10,14 +10,16 @@ jest.setTimeout(60_000);
 
 // Issue 13: a later upload does not undo a person's edit unless the file states the field
 // explicitly. Batches go through NATS into the store, as upload-ingest publishes them.
-describe('measurement-store keeps a person\'s point edits across uploads', () => {
+describe("measurement-store keeps a person's point edits across uploads", () => {
   let env: StoreTestEnv;
   let store: { stop(): Promise<void> };
 
   const waitForEvent = (batchId: string) =>
     waitFor(
       async () =>
-        (await env.storedEvents()).some((e) => e.type === 'readings.stored' && (e as StoredReadings).batchId === batchId),
+        (await env.storedEvents()).some(
+          (e) => e.type === 'readings.stored' && (e as StoredReadings).batchId === batchId,
+        ),
       { what: `stored event ${batchId}` },
     );
 
@@ -89,7 +91,12 @@ describe('measurement-store keeps a person\'s point edits across uploads', () =>
     const first = await point();
     expect(first).toMatchObject({ unit: null, kind: 'sampled', interval_seconds: 300, edited: [] });
 
-    const edit = await editPoint(env.db, first.id, { unit: 'kWh', kind: 'counter', interval_seconds: 900 }, 'cli:test');
+    const edit = await editPoint(
+      env.db,
+      first.id,
+      { unit: 'kWh', kind: 'counter', interval_seconds: 900 },
+      'cli:test',
+    );
     expect(edit!.edits.map((e) => [e.field, e.old, e.new, e.by])).toEqual([
       ['unit', null, 'kWh', 'cli:test'],
       ['kind', 'sampled', 'counter', 'cli:test'],

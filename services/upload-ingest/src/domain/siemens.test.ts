@@ -257,7 +257,7 @@ describe('Siemens point definition report', () => {
     expect(r.byName.get('VOTEMP')).toBeDefined();
   });
 
-  it('marks what a definition states as explicit (it replaces a person\'s edit); a trend report marks nothing', async () => {
+  it("marks what a definition states as explicit (it replaces a person's edit); a trend report marks nothing", async () => {
     const r = await parseForTest({ file: 'point-definition-report.csv' }, 'siemens');
     expect(r.byName.get('TEMPRY')!.explicit).toEqual(['unit', 'kind', 'description']);
     expect(r.byName.get('TEST_CT')!.explicit).toEqual(expect.arrayContaining(['kind', 'states']));
