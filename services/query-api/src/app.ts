@@ -5,6 +5,8 @@ import { pingDb } from '@ep/db';
 import { adminRoutes } from './adapters/admin-routes.js';
 import { legacyRoutes } from './adapters/legacy-routes.js';
 import { readRoutes, type ReadDeps } from './adapters/read-routes.js';
+import { authenticate } from './adapters/auth.js';
+import { pointEditRoutes, pointMetadataRoutes } from './routes/point-edits.js';
 
 export type AppDeps = ReadDeps;
 
@@ -15,6 +17,15 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(readRoutes(deps), { prefix: '/api/v1' });
     await app.register(adminRoutes(deps.keysDb), { prefix: '/api/v1/admin' });
     await app.register(legacyRoutes(deps));
+    // Describing points (scope admin, on the primary): PATCH /points/{id}, its edits, metadata CSV.
+    await app.register(
+      async (edits) => {
+        edits.addHook('preHandler', authenticate(deps.keysDb, 'admin'));
+        await edits.register(pointEditRoutes(deps.keysDb));
+        await edits.register(pointMetadataRoutes(deps.keysDb), { prefix: '/admin' });
+      },
+      { prefix: '/api/v1' },
+    );
   };
 }
 
