@@ -12,6 +12,7 @@ import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
 import { databaseKnowsZone, type CliTables, findSite, insertSite, listSites } from './db.js';
+import { POINTS_USAGE, runPoints } from './points.js';
 
 /** Exit codes: 0 done, 1 failed (database, not found, conflict), 2 usage (bad command or arguments). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -37,6 +38,7 @@ Commands:
   keys list                                 list API keys (never their secrets)
   keys revoke <id>                          revoke an API key
   keys generate                             print a new key without storing it (for EP_BOOTSTRAP_ADMIN_KEY)
+${POINTS_USAGE}
 
 Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ep), EP_BOOTSTRAP_ADMIN_KEY.
 Exit codes: 0 done, 1 failed, 2 bad command or arguments.`;
@@ -81,6 +83,8 @@ function table(rows: Record<string, unknown>[], columns: string[]): string[] {
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'points' && !argv.includes('--help') && !argv.includes('-h'))
+    return runPoints(argv.slice(1), io);
   let db: Kysely<CliTables> | undefined;
   const open = () =>
     (db ??= createDb<CliTables>({
