@@ -11,7 +11,8 @@ import { connectNats } from '@ep/nats';
 import type { sql } from 'kysely';
 import { type Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.js';
-import { buildService } from '../src/service.js';
+import { parseUploadIngestConfig } from '../src/config.js';
+import { createUploadIngest } from '../src/upload-ingest.js';
 
 /** SAMPLES_PER_BATCH of the service under test: small, so that fixtures span several batches. */
 export const TEST_SAMPLES_PER_BATCH = 1000;
@@ -29,18 +30,19 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
   const store = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });
-  const service = await buildService({
-    databaseUrl: testDb.url,
-    natsUrl,
-    prefix,
-    logger,
-    maxBytes: options.maxBytes,
-    samplesPerBatch: TEST_SAMPLES_PER_BATCH,
-    publishConcurrency: 8,
-    staleSeconds: 300,
-  });
-  await service.app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+  const service = await createUploadIngest(
+    parseUploadIngestConfig({
+      DATABASE_URL: testDb.url,
+      NATS_URL: natsUrl,
+      EP_NATS_PREFIX: prefix,
+      PORT: '0',
+      UPLOAD_MAX_BYTES: String(options.maxBytes),
+      SAMPLES_PER_BATCH: String(TEST_SAMPLES_PER_BATCH),
+    }),
+    { logger, exit: () => undefined },
+  );
+  await service.lifecycle.start();
+  const base = `http://127.0.0.1:${(service.server.server.address() as AddressInfo).port}`;
 
   async function addKey(name: string, scopes: string[], site?: string): Promise<string> {
     const key = generateApiKey();
@@ -79,8 +81,7 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
       return Number((rows[0] as { n: number }).n);
     },
     async close() {
-      await service.app.close();
-      for (const r of [...service.resources].reverse()) await r.stop();
+      await service.lifecycle.stop();
       await store.stop();
       await db.destroy();
       await testDb.drop();
