@@ -2,18 +2,18 @@ import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import { authenticate, authorize, type FindApiKey, type Principal, type Scope } from '@ep/auth';
 import { errorResponseSchema, HttpError, type HttpServer } from '@ep/http';
-import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { ingestUpload, toReport, UploadRefused, type IngestDeps } from './adapters/ingest.js';
 import { spool, TooLargeError, type SpooledFile } from './adapters/spool.js';
 import type { Database } from './db/schema.js';
-import { findSite, findUpload, listUploads } from './db/uploads.repo.js';
+import { findSite } from './db/uploads.repo.js';
 import { FORMATS, type UploadKind } from './domain/model.js';
+import type { UploadIngester } from './use-cases/ports.js';
 
 export interface AppOptions {
-  ingest: IngestDeps;
+  /** The ingest use case, wrapped in its metrics and tracing. */
+  ingester: UploadIngester;
   db: Kysely<Database>;
   findKey: FindApiKey;
   /** UPLOAD_MAX_BYTES. */
@@ -43,11 +43,17 @@ const report = z.object({
   rejected: z.number().int().describe('rows or values refused (all counted; the first 100 listed in errors)'),
   errors: z.array(issue),
   receivedAt: z.string(),
+  href: z
+    .string()
+    .describe('where query-api serves this upload and the store’s progress on it (also the Location header)'),
   duplicate: z
     .boolean()
     .optional()
     .describe('true when this exact file was uploaded before: nothing was ingested again'),
 });
+
+/** The one multipart field read (the legacy Windows script's). */
+const FILE_FIELD = 'file';
 
 const RAW_TYPES = ['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'];
 
@@ -84,6 +90,15 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
       const part = await request.file();
       if (!part)
         throw new HttpError(400, 'multipart body has no file part; send the file in the field "file"');
+      // One name, as the legacy script sends it and the README documents it: a file under
+      // another name is more likely a client's mistake than a file meant for us.
+      if (part.fieldname !== FILE_FIELD) {
+        throw new HttpError(
+          400,
+          `multipart field "${part.fieldname}" is not read; send the file in the field "${FILE_FIELD}"`,
+          [{ field: `body.${part.fieldname}`, message: `send the file in the field "${FILE_FIELD}"` }],
+        );
+      }
       stream = part.file;
       filename = part.filename || null;
       truncated = () => part.file.truncated;
@@ -138,7 +153,7 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
           description:
             `Multipart form field \`file\` (as the legacy Windows script sends) or a raw \`text/csv\` body ` +
             `(\`?filename=\` names it). Accepted formats, recognised by content: ${FORMATS[kind].join(', ')}. ` +
-            `The answer comes once every batch is in JetStream; the store's progress shows at GET /uploads/{id}. ` +
+            `The answer comes once every batch is in JetStream; the store's progress shows at query-api's GET /api/v1/uploads/{id} (the \`Location\` header and \`href\`). ` +
             `The same file again (same site, same bytes) is answered 200 with the first upload's report and duplicate: true.`,
           consumes: ['multipart/form-data', ...RAW_TYPES],
           querystring: z.object({
@@ -178,124 +193,23 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
         }
         const { file, filename } = await receive(request);
         reply.removeHeader('connection');
-        const outcome = (label: string) => options.ingest.metrics.requests.inc({ kind, outcome: label });
         try {
-          // One span per upload, continuing the sender's trace if it sent one; every batch
-          // carries it on to the store and the notifier (ARCHITECTURE: HTTP → AMQP, one trace).
-          const { report: body, created } = await withSpan(`upload ${kind}`, request.headers, () =>
-            ingestUpload(options.ingest, {
-              kind,
-              site,
-              file,
-              filename,
-              uploader: principal.name,
-              trace: nextHopTraceHeaders(request.headers),
-            }),
-          );
-          if (!created && body.status === 'failed') {
-            throw new UploadRefused(
-              422,
-              `this file was uploaded before (upload ${body.uploadId}) and had no usable data`,
-              body.errors,
-              body.uploadId,
-            );
-          }
-          outcome(created ? 'accepted' : 'duplicate');
-          return reply.code(created ? 202 : 200).send(body);
-        } catch (err) {
-          if (err instanceof UploadRefused) {
-            outcome(err.statusCode === 409 ? 'busy' : 'rejected');
-            throw new HttpError(
-              err.statusCode,
-              err.uploadId ? `${err.message} (upload ${err.uploadId})` : err.message,
-              err.issues.map((i) => ({
-                line: i.line,
-                ...(i.column !== null ? { field: `column ${i.column}` } : {}),
-                message: i.reason,
-              })),
-            );
-          }
-          throw err;
+          const { report: body, created } = await options.ingester.ingest({
+            kind,
+            site,
+            file,
+            filename,
+            uploader: principal.name,
+            headers: request.headers,
+          });
+          return reply
+            .code(created ? 202 : 200)
+            .header('location', body.href)
+            .send(body);
         } finally {
           await file.remove();
         }
       },
     );
   }
-
-  app.get(
-    '/uploads/:id',
-    {
-      schema: {
-        tags: ['uploads'],
-        summary: 'One upload: status and progress',
-        params: z.object({ id: z.string() }),
-        response: {
-          200: report.extend({
-            progress: z.object({
-              samplesStored: z.number().int(),
-              samples: z.number().int(),
-              fraction: z
-                .number()
-                .describe('samplesStored / samples (1 for a file without samples once stored)'),
-            }),
-          }),
-          401: errorResponseSchema,
-          403: errorResponseSchema,
-          404: errorResponseSchema,
-        },
-      },
-    },
-    async (request) => {
-      const principal = await principalFor(request, 'read');
-      const row = await findUpload(db, request.params.id);
-      // A key bound to another site learns nothing, not even that the id exists.
-      if (!row || (principal.site !== null && principal.site !== row.site)) {
-        throw new HttpError(404, `no upload ${request.params.id}`);
-      }
-      const r = toReport(row);
-      const fraction = r.samples > 0 ? r.samplesStored / r.samples : r.status === 'stored' ? 1 : 0;
-      return { ...r, progress: { samplesStored: r.samplesStored, samples: r.samples, fraction } };
-    },
-  );
-
-  app.get(
-    '/uploads',
-    {
-      schema: {
-        tags: ['uploads'],
-        summary: 'Uploads, newest first',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(500).default(50),
-          site: z.string().optional(),
-          cursor: z.string().optional().describe('`next` of the previous page'),
-        }),
-        response: {
-          200: z.object({ items: z.array(report), next: z.string().nullable() }),
-          400: errorResponseSchema,
-          401: errorResponseSchema,
-          403: errorResponseSchema,
-        },
-      },
-    },
-    async (request) => {
-      const principal = await principalFor(request, 'read', request.query.site);
-      const site = request.query.site ?? principal.site ?? undefined;
-      let before: { receivedAt: Date; id: string } | undefined;
-      if (request.query.cursor) {
-        const [at, id] = Buffer.from(request.query.cursor, 'base64url').toString().split('|');
-        const receivedAt = new Date(at ?? '');
-        if (!id || Number.isNaN(receivedAt.getTime()))
-          throw new HttpError(400, 'cursor is not one this API gave out');
-        before = { receivedAt, id };
-      }
-      const rows = await listUploads(db, { limit: request.query.limit, site, before });
-      const last = rows.at(-1);
-      const next =
-        rows.length === request.query.limit && last
-          ? Buffer.from(`${last.received_at.toISOString()}|${last.id}`).toString('base64url')
-          : null;
-      return { items: rows.map(toReport), next };
-    },
-  );
 }

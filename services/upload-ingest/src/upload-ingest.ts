@@ -9,10 +9,13 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { uploadIngestApp } from './app.js';
-import { createIngestMetrics } from './adapters/metrics.js';
+import { createIngestMetrics, withPassMetrics, withRequestMetrics } from './adapters/metrics.js';
+import { withTracing } from './adapters/tracing.js';
 import type { UploadIngestConfig } from './config.js';
 import type { Database } from './db/schema.js';
 import { countUploads } from './db/uploads.repo.js';
+import { createFilePasses } from './use-cases/file-passes.js';
+import { createUploadIngester } from './use-cases/ingest-upload.js';
 
 export interface UploadIngest extends Service {
   lifecycle: Lifecycle;
@@ -70,21 +73,24 @@ export async function createUploadIngest(
       ],
     },
   });
+  const passes = createFilePasses({
+    js: jetstream(nc),
+    names: natsNames(config.EP_NATS_PREFIX),
+    samplesPerBatch: config.SAMPLES_PER_BATCH,
+    publishConcurrency: config.PUBLISH_CONCURRENCY,
+  });
+  const ingester = createUploadIngester({
+    db,
+    logger,
+    passes: withPassMetrics(passes, metrics, logger),
+    staleSeconds: config.UPLOAD_STALE_SECONDS,
+  });
   await server.register(uploadIngestApp, {
     db,
     findKey: (prefix) => findApiKeyByPrefix(db, prefix),
     maxBytes: config.UPLOAD_MAX_BYTES,
     tmpDir: config.UPLOAD_TMP_DIR,
-    ingest: {
-      db,
-      js: jetstream(nc),
-      names: natsNames(config.EP_NATS_PREFIX),
-      logger,
-      metrics,
-      samplesPerBatch: config.SAMPLES_PER_BATCH,
-      publishConcurrency: config.PUBLISH_CONCURRENCY,
-      staleSeconds: config.UPLOAD_STALE_SECONDS,
-    },
+    ingester: withTracing(withRequestMetrics(ingester, metrics)),
   });
   lifecycle.add(httpResource(server, { port: config.PORT }));
   return { lifecycle, server, db, nc, registry };

@@ -64,14 +64,21 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
     async addSite(key: string, timezone: string) {
       await db.insertInto('sites').values({ key, name: key, timezone }).execute();
     },
-    async waitStored(uploadId: string, key: string) {
+    /**
+     * Waits until the store has committed every batch of an upload. Read from the uploads table:
+     * query-api serves it over HTTP (GET /api/v1/uploads/{id}), upload-ingest writes it.
+     */
+    async waitStored(uploadId: string) {
       return waitFor(
         async () => {
-          const res = await fetch(`${base}/uploads/${uploadId}`, {
-            headers: { authorization: `Bearer ${key}` },
-          });
-          const body = (await res.json()) as { status: string };
-          return body.status === 'stored' ? body : undefined;
+          const row = await db
+            .selectFrom('uploads')
+            .select(['status', 'samples', 'samples_stored'])
+            .where('id', '=', uploadId)
+            .executeTakeFirst();
+          if (row?.status !== 'stored') return undefined;
+          const fraction = row.samples > 0 ? row.samples_stored / row.samples : 1;
+          return { status: row.status, progress: { samplesStored: row.samples_stored, fraction } };
         },
         { what: `upload ${uploadId} stored`, timeoutMs: 30_000 },
       );

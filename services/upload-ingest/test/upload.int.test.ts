@@ -44,6 +44,7 @@ interface Report {
   rejected: number;
   errors: { line: number; column: number | null; reason: string }[];
   duplicate?: boolean;
+  href: string;
 }
 
 async function post(
@@ -90,9 +91,10 @@ describe('uploads through the whole path', () => {
       samples: 35,
       rejected: 0,
       errors: [],
+      href: `/api/v1/uploads/${res.body.uploadId}`,
     });
     firstId = res.body.uploadId;
-    await env.waitStored(firstId, key);
+    await env.waitStored(firstId);
     expect(await value('CMC.328.RT', '2017-12-27T06:00:00Z')).toEqual([{ value: 25, quality: 0 }]);
     expect(await value('EV.RM107.SP', '2018-01-01T07:30:00Z')).toEqual([{ value: 18.57, quality: 0 }]);
     expect(await value('EV.RM102.V', '2018-01-02T09:30:00Z')).toEqual([{ value: null, quality: 3 }]);
@@ -132,7 +134,7 @@ describe('uploads through the whole path', () => {
     const res = await post('/upload/siemens?site=carleton', multipart(corrected, 'evans.csv'));
     expect(res.status).toBe(202);
     expect(res.body.uploadId).not.toBe(firstId);
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     expect(await value('CMC.328.RT', '2017-12-27T06:00:00Z')).toEqual([{ value: 26.5, quality: 0 }]);
     expect(await env.count(sql`SELECT count(*)::int AS n FROM measurements`)).toBe(35);
   });
@@ -152,9 +154,7 @@ describe('uploads through the whole path', () => {
       [60, 4],
     ]);
     expect(res.body.errors[0]!.reason).toContain('RECCNTR.AH3.MAD');
-    const stored = (await env.waitStored(res.body.uploadId, key)) as unknown as {
-      progress: { samplesStored: number; fraction: number };
-    };
+    const stored = await env.waitStored(res.body.uploadId);
     expect(stored.progress).toMatchObject({ samplesStored: 13395, fraction: 1 });
     expect(await value('RECCNTR.CHW.GPM', '2017-08-18T05:00:00Z')).toEqual([{ value: -0.37, quality: 0 }]);
     expect(await value('RECCNTR.AH3.SVF', '2017-08-18T05:00:00Z')).toEqual([{ value: null, quality: 3 }]);
@@ -171,7 +171,7 @@ describe('uploads through the whole path', () => {
     );
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ points: 162, samples: 162 * 132, rejected: 0 });
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     expect(await value('OATEMP', '2017-12-27T14:45:00Z')).toEqual([{ value: -4.92, quality: 0 }]);
     expect(await value('BIGOAT', '2017-12-26T06:00:00Z')).toEqual([{ value: null, quality: 3 }]);
     const { rows } = await sql`SELECT node, device, parameter FROM points WHERE name = 'BIGOAT'`.execute(
@@ -192,7 +192,7 @@ describe('uploads through the whole path', () => {
       samples: 0,
       rejected: 0,
     });
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     const { rows } = await sql<{
       name: string;
       unit: string | null;
@@ -215,7 +215,7 @@ describe('uploads through the whole path', () => {
     );
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ format: 'alc-point-list', points: 52, samples: 0, rejected: 5 });
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     const { rows } =
       await sql`SELECT node, device, parameter, meta FROM points WHERE source = 'alc' AND parameter = 'FACX-UH1.RMT'`.execute(
         env.db,
@@ -239,18 +239,21 @@ describe('uploads through the whole path', () => {
     expect(res.body.errors.at(-1)).toMatchObject({ line: 300, reason: expect.stringContaining('cut off') });
   });
 
-  it('lists uploads newest first, a page at a time', async () => {
-    const headers = { authorization: `Bearer ${readKey}` };
-    const page1 = (await (await fetch(`${env.base}/uploads?limit=2`, { headers })).json()) as {
-      items: Report[];
-      next: string;
-    };
-    expect(page1.items.map((u) => u.format)).toEqual(['siemens-trend', 'alc-point-list']);
-    const page2 = (await (
-      await fetch(`${env.base}/uploads?limit=50&cursor=${page1.next}`, { headers })
-    ).json()) as { items: Report[] };
-    expect(page2.items).toHaveLength(5);
-    expect(page2.items.at(-1)!.uploadId).toBe(firstId);
+  it('keeps a record of every upload, and answers each with where query-api serves it', async () => {
+    // The list itself is query-api's (GET /api/v1/uploads); these are the records it reads.
+    const { rows } = await sql<{ id: string; format: string }>`
+      SELECT id, format FROM uploads ORDER BY received_at DESC, id DESC`.execute(env.db);
+    expect(rows.map((u) => u.format).slice(0, 2)).toEqual(['siemens-trend', 'alc-point-list']);
+    expect(rows).toHaveLength(7);
+    expect(rows.at(-1)!.id).toBe(firstId);
+    const res = await fetch(`${env.base}/upload/siemens?site=carleton`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: multipart(fixture('evans-trend-report-cr-bom.csv'), 'evans.csv'),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('location')).toBe(`/api/v1/uploads/${firstId}`);
+    expect(((await res.json()) as { href: string }).href).toBe(`/api/v1/uploads/${firstId}`);
   });
 });
 
@@ -305,6 +308,18 @@ describe('bad input: each answer names the problem', () => {
     expect([noFile.status, noFile.body.message]).toEqual([400, expect.stringContaining('field "file"')]);
   });
 
+  it('400 naming the field "file" for a file sent under another field name, which is not ingested', async () => {
+    const file = Buffer.concat([fixture('evans-trend-report-cr-bom.csv'), Buffer.from('\r\n\r\n\r\n')]);
+    const res = await post('/upload/siemens?site=carleton', multipart(file, 'x.csv', 'upload'));
+    expect([res.status, res.body.message]).toEqual([
+      400,
+      'multipart field "upload" is not read; send the file in the field "file"',
+    ]);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM uploads WHERE sha256 = ${sha256(file)}`)).toBe(
+      0,
+    );
+  });
+
   it('415 for binary garbage, 422 for an unknown or misplaced format, both naming what is accepted', async () => {
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
     const bin = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
@@ -344,10 +359,6 @@ describe('bad input: each answer names the problem', () => {
       },
     ]);
     expect(bin.body.message).toContain(`(upload ${refused.rows[0]!.id})`);
-    const listed = await fetch(`${env.base}/uploads/${refused.rows[0]!.id}`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    expect(((await listed.json()) as Report).status).toBe('failed');
     // Sent again: refused again, naming the first record and its reason; still one record each.
     const binAgain = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
     expect([binAgain.status, binAgain.body.message]).toEqual([415, bin.body.message]);
@@ -394,7 +405,7 @@ describe('bad input: each answer names the problem', () => {
       'siemens-trend',
       [],
     ]);
-    expect((await env.waitStored('u_refused_by_v0', key)).status).toBe('stored');
+    expect((await env.waitStored('u_refused_by_v0')).status).toBe('stored');
   });
 
   it('422 with every bad line listed when nothing in a recognised file is usable', async () => {
@@ -424,8 +435,11 @@ describe('operations', () => {
     expect(metrics).toMatch(/upload_ingest_samples_total\{format="siemens-trend"\} [1-9]/);
     expect(metrics).toContain('upload_ingest_parse_seconds_total');
     const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toEqual(
-      expect.arrayContaining(['/upload/siemens', '/upload/alc', '/uploads/{id}', '/uploads']),
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/upload/siemens', '/upload/alc']));
+    // Uploads are read at query-api only (one read side, one cursor, one status vocabulary).
+    expect(Object.keys(docs.paths)).not.toEqual(expect.arrayContaining(['/uploads/{id}']));
+    expect((await fetch(`${env.base}/uploads`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(
+      404,
     );
   });
 });
@@ -475,7 +489,7 @@ describe('trace context', () => {
     });
     expect(res.status).toBe(202);
     const { uploadId } = (await res.json()) as Report;
-    await env.waitStored(uploadId, key);
+    await env.waitStored(uploadId);
 
     const nc = await connectNats({ url: infraUrls().natsUrl, name: 'trace-test', logger: silentLogger() });
     try {

@@ -41,7 +41,7 @@ export async function* parseSiemensTrend(
   for await (const line of lines) {
     lastLine = line.number;
     if (isFooter(line.text)) return;
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (!columns) {
       if (split.error) {
         issues.add(line.number, split.error.column, split.error.reason);

@@ -7,7 +7,7 @@ import { parseForTest } from './testing.js';
 describe('Siemens trend report: evans-trend-report-cr-bom.csv (BOM, CR-only, unquoted, trailing commas, footer)', () => {
   it('reads every point and sample with UTC times, qualities and state words', async () => {
     const r = await parseForTest({ file: 'evans-trend-report-cr-bom.csv' }, 'siemens');
-    expect(r.detection).toMatchObject({ ok: true, format: 'siemens-trend' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'siemens-trend' } });
     expect(r.issues.kept).toEqual([]);
     expect(r.summary).toMatchObject({ points: 7, samples: 35, batches: 1 });
     expect([...r.byName.keys()]).toEqual([
@@ -223,7 +223,7 @@ describe('Siemens trend report: quirks and bad rows', () => {
 describe('Siemens point definition report', () => {
   it('reads units, descriptors and text tables of all 59 points', async () => {
     const r = await parseForTest({ file: 'point-definition-report.csv' }, 'siemens');
-    expect(r.detection).toMatchObject({ ok: true, format: 'siemens-point-definition' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'siemens-point-definition' } });
     expect(r.issues.kept).toEqual([]);
     expect(r.summary).toMatchObject({ points: 59, samples: 0, batches: 1 });
     expect(r.byName.get('TEMPRY')).toMatchObject({

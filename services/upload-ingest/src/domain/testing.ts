@@ -17,11 +17,11 @@ export async function parseForTest(
   timeZone = 'America/Chicago',
   maxSamples = 5000,
 ) {
-  const source =
+  const open = () =>
     'file' in input ? createReadStream(fixture(input.file), { highWaterMark: 997 }) : bytesOf(input.text);
   const byName = new Map<string, Point>();
   const batches: Point[][] = [];
-  const result = await parseAll(source, kind, timeZone, { maxSamples }, (batch) => {
+  const result = await parseAll(open, kind, timeZone, { maxSamples }, (batch) => {
     batches.push(batch.points);
     for (const p of batch.points) {
       const seen = byName.get(p.name);
