@@ -180,6 +180,19 @@ describe('uploads through the whole path', () => {
     expect(rows).toEqual([{ node: 'BIGOAT', device: '', parameter: 'BIGOAT' }]);
   });
 
+  it("keeps the report's 15-minute interval as the points' expected interval, so complete hours have full coverage", async () => {
+    // Stored by the test above. The trend definitions say "5 minutes"; the report lists a value
+    // every 15 (Time Interval:,15 Minutes): coverage counts against the latter.
+    const { rows } = await sql<{ interval_seconds: number; trend: number; n: number }>`
+      SELECT p.interval_seconds, (p.meta->>'trendIntervalSeconds')::int AS trend, count(*)::int AS n
+      FROM points p JOIN measurements m ON m.point_id = p.id
+      WHERE p.name = 'EV.CUH2.V' AND m.ts >= '2017-12-26T06:00:00Z' AND m.ts < '2017-12-26T07:00:00Z'
+      GROUP BY p.interval_seconds, p.meta`.execute(env.db);
+    expect(rows).toEqual([{ interval_seconds: 900, trend: 300, n: 4 }]);
+    // query-api's coverage of the hour: samples / (3600 s / interval) = 1.
+    expect((rows[0]!.n * rows[0]!.interval_seconds) / 3600).toBe(1);
+  });
+
   it('sets units, descriptors and state labels from a point definition report', async () => {
     const res = await post(
       '/upload/siemens?site=carleton',
@@ -254,6 +267,37 @@ describe('uploads through the whole path', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('location')).toBe(`/api/v1/uploads/${firstId}`);
     expect(((await res.json()) as { href: string }).href).toBe(`/api/v1/uploads/${firstId}`);
+  });
+
+  it('ingests UTF-16 text as Excel saves it ("Unicode text": tab-separated; "CSV UTF-16"), LE and BE', async () => {
+    // The same report as the first test, with one value changed so it is a new file each time.
+    const text = fixture('evans-trend-report-cr-bom.csv')
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .replace('1/1/2018,1:30:00,20,', '1/1/2018,1:30:00,21,');
+    const le = (t: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')]);
+    const be = (t: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(t, 'utf16le').swap16()]);
+    const unicodeText = await post(
+      '/upload/siemens?site=olaf',
+      multipart(le(text.replaceAll(',', '\t')), 'evans.txt'),
+    );
+    expect([unicodeText.status, unicodeText.body]).toEqual([
+      202,
+      expect.objectContaining({ format: 'siemens-trend', points: 7, samples: 35, rejected: 0 }),
+    ]);
+    await env.waitStored(unicodeText.body.uploadId);
+    const olaf = sql<{ value: number }>`
+      SELECT m.value FROM measurements m JOIN points p ON p.id = m.point_id JOIN sites s ON s.id = p.site_id
+      WHERE s.key = 'olaf' AND p.name = 'CMC.328.RT' AND m.ts = '2018-01-01T07:30:00Z'`;
+    expect((await olaf.execute(env.db)).rows).toEqual([{ value: 21 }]);
+    const bigEndian = await post(
+      '/upload/siemens?site=olaf&filename=evans.csv',
+      be(text.replace('1/1/2018,1:30:00,21,', '1/1/2018,1:30:00,22,')),
+      { type: 'text/csv' },
+    );
+    expect([bigEndian.status, bigEndian.body.samples, bigEndian.body.rejected]).toEqual([202, 35, 0]);
+    await env.waitStored(bigEndian.body.uploadId);
+    expect((await olaf.execute(env.db)).rows).toEqual([{ value: 22 }]);
   });
 });
 
