@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import { authenticate, authorize, type FindApiKey, type Principal, type Scope } from '@ep/auth';
 import { errorResponseSchema, HttpError, type HttpServer } from '@ep/http';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { spool, TooLargeError, type SpooledFile } from './adapters/spool.js';
@@ -56,6 +57,32 @@ const report = z.object({
 const FILE_FIELD = 'file';
 
 const RAW_TYPES = ['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'];
+
+/**
+ * The request body as the OpenAPI document shows it (a file picker in /docs, a typed body in a
+ * generated client). Documentation only: the body is a stream, read by receive() below, which
+ * says exactly what is wrong with it; a schema check would need it parsed first.
+ */
+const rawFile = { type: 'string', format: 'binary', description: 'the file itself' };
+const uploadBody = z.object({ [FILE_FIELD]: z.any() }).meta({
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: [FILE_FIELD],
+        properties: {
+          [FILE_FIELD]: {
+            ...rawFile,
+            description: 'the file (the only field read; any other name is refused)',
+          },
+        },
+      },
+    },
+    ...Object.fromEntries(RAW_TYPES.map((type) => [type, { schema: rawFile }])),
+  },
+});
+const skipBodyValidation: FastifySchemaCompiler<unknown> = (route) =>
+  route.httpPart === 'body' ? () => true : validatorCompiler(route as never);
 
 /**
  * The HTTP API of upload-ingest, as a plugin on the server createHttpServer built (which also
@@ -155,7 +182,9 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
             `(\`?filename=\` names it). Accepted formats, recognised by content: ${FORMATS[kind].join(', ')}. ` +
             `The answer comes once every batch is in JetStream; the store's progress shows at query-api's GET /api/v1/uploads/{id} (the \`Location\` header and \`href\`). ` +
             `The same file again (same site, same bytes) is answered 200 with the first upload's report and duplicate: true.`,
+          operationId: kind === 'siemens' ? 'uploadSiemens' : 'uploadAlc',
           consumes: ['multipart/form-data', ...RAW_TYPES],
+          body: uploadBody,
           querystring: z.object({
             site: z.string().optional().describe("site key; defaults to the API key's bound site"),
             filename: z.string().optional().describe('file name for a raw body'),
@@ -171,8 +200,10 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
             413: errorResponseSchema,
             415: errorResponseSchema,
             422: errorResponseSchema,
+            500: errorResponseSchema,
           },
         },
+        validatorCompiler: skipBodyValidation,
       },
       async (request, reply) => {
         // Until the body is read, any answer closes the connection: the client may still be

@@ -464,6 +464,12 @@ describe('bad input: each answer names the problem', () => {
   });
 });
 
+interface Operation {
+  operationId: string;
+  requestBody: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+}
+
 describe('operations', () => {
   it('serves /healthz, /readyz, /metrics and the OpenAPI document', async () => {
     expect((await fetch(`${env.base}/healthz`)).status).toBe(200);
@@ -478,13 +484,33 @@ describe('operations', () => {
     expect(metrics).toMatch(/upload_ingest_uploads\{format="siemens-trend",status="stored"\} [1-9]/);
     expect(metrics).toMatch(/upload_ingest_samples_total\{format="siemens-trend"\} [1-9]/);
     expect(metrics).toContain('upload_ingest_parse_seconds_total');
-    const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/upload/siemens', '/upload/alc']));
     // Uploads are read at query-api only (one read side, one cursor, one status vocabulary).
     expect(Object.keys(docs.paths)).not.toEqual(expect.arrayContaining(['/uploads/{id}']));
     expect((await fetch(`${env.base}/uploads`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(
       404,
     );
+    // What a generated client and the /docs file picker need: an operationId, the file as a
+    // binary multipart field (or the raw body), and the error body of every 4xx/5xx.
+    const upload = docs.paths['/upload/siemens']!.post!;
+    expect(upload.operationId).toBe('uploadSiemens');
+    expect(upload.requestBody.content['multipart/form-data']!.schema).toMatchObject({
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary' } },
+    });
+    expect(upload.requestBody.content['text/csv']!.schema).toMatchObject({
+      type: 'string',
+      format: 'binary',
+    });
+    for (const status of ['400', '401', '403', '404', '409', '413', '415', '422', '500']) {
+      expect(upload.responses[status]!.content['application/json']!.schema).toMatchObject({
+        required: expect.arrayContaining(['error', 'message', 'requestId']),
+      });
+    }
   });
 });
 
