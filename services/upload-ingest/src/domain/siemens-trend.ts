@@ -24,6 +24,19 @@ interface Column {
   id: number;
   info: PointInfo;
   cells: PointCells;
+  /** The trend definition's interval, when it is a duration. */
+  trendInterval: number | undefined;
+}
+
+/**
+ * A point's expected interval, with the trend definition's kept in meta when it differs (only
+ * then: a report at its trend's own interval carries no more bytes per batch than before).
+ */
+function withInterval(info: PointInfo, seconds: number, trendInterval: number | undefined): PointInfo {
+  const out: PointInfo = { ...info, intervalSeconds: seconds };
+  if (trendInterval !== undefined && trendInterval !== seconds)
+    out.meta = { ...info.meta, trendIntervalSeconds: trendInterval };
+  return out;
 }
 
 /**
@@ -104,13 +117,12 @@ export async function* parseSiemensTrend(
           );
           continue;
         }
-        const info: PointInfo = { ...siemensPath(d.name), name: d.name, kind: 'sampled' };
+        let info: PointInfo = { ...siemensPath(d.name), name: d.name, kind: 'sampled' };
         const trendInterval = intervalSeconds(d.interval);
-        if (trendInterval !== undefined) info.meta = { trendIntervalSeconds: trendInterval };
-        else if (d.interval) info.meta = { trend: d.interval };
+        if (trendInterval === undefined && d.interval) info.meta = { trend: d.interval };
         const interval = reportInterval ?? trendInterval;
-        if (interval !== undefined) info.intervalSeconds = interval;
-        const column: Column = { id: nextId++, info, cells: new PointCells() };
+        if (interval !== undefined) info = withInterval(info, interval, trendInterval);
+        const column: Column = { id: nextId++, info, cells: new PointCells(), trendInterval };
         columns[c] = column;
         yield { type: 'point', id: column.id, point: info };
       }
@@ -148,7 +160,7 @@ export async function* parseSiemensTrend(
         const seconds = (resolved.ms - spacingFrom) / 1000;
         for (const column of columns) {
           if (!column) continue;
-          column.info = { ...column.info, intervalSeconds: seconds };
+          column.info = withInterval(column.info, seconds, column.trendInterval);
           yield { type: 'point', id: column.id, point: column.info };
         }
       } else spacingFrom = resolved.ms;

@@ -272,6 +272,12 @@ describe("a point's expected interval is the report's", () => {
     expect(firstHour.length * cuh2.intervalSeconds!).toBe(3600);
   });
 
+  it("adds nothing to a point of a report at its trend definition's own interval", async () => {
+    const r = await parseForTest({ file: 'reccntr-audit-trend-report.head300.csv' }, 'siemens');
+    const point = r.byName.get('RECCNTR.CHW.GPM')!;
+    expect([point.intervalSeconds, point.meta]).toEqual([900, undefined]);
+  });
+
   it('takes the spacing of the rows when the report has no Time Interval: line', async () => {
     const text = [
       'Point_1:,B.AH1.SAT,,5 minutes',
