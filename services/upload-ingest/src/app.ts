@@ -7,7 +7,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { spool, TooLargeError, type SpooledFile } from './adapters/spool.js';
-import type { Database } from './db/schema.js';
+import type { IngestTables } from './db/tables.js';
 import { findSite } from './db/uploads.repo.js';
 import { FORMATS, type UploadKind } from './domain/model.js';
 import type { UploadIngester } from './use-cases/ports.js';
@@ -15,7 +15,7 @@ import type { UploadIngester } from './use-cases/ports.js';
 export interface AppOptions {
   /** The ingest use case, wrapped in its metrics and tracing. */
   ingester: UploadIngester;
-  db: Kysely<Database>;
+  db: Kysely<IngestTables>;
   findKey: FindApiKey;
   /** UPLOAD_MAX_BYTES. */
   maxBytes: number;

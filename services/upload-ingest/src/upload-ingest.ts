@@ -12,7 +12,7 @@ import { uploadIngestApp } from './app.js';
 import { createIngestMetrics, withPassMetrics, withRequestMetrics } from './adapters/metrics.js';
 import { withTracing } from './adapters/tracing.js';
 import type { UploadIngestConfig } from './config.js';
-import type { Database } from './db/schema.js';
+import type { IngestTables } from './db/tables.js';
 import { countUploads } from './db/uploads.repo.js';
 import { createFilePasses } from './use-cases/file-passes.js';
 import { createUploadIngester } from './use-cases/ingest-upload.js';
@@ -20,7 +20,7 @@ import { createUploadIngester } from './use-cases/ingest-upload.js';
 export interface UploadIngest extends Service {
   lifecycle: Lifecycle;
   server: HttpServer;
-  db: Kysely<Database>;
+  db: Kysely<IngestTables>;
   nc: NatsConnection;
   registry: Registry;
 }
@@ -37,7 +37,7 @@ export async function createUploadIngest(
 ): Promise<UploadIngest> {
   const { logger } = deps;
   const lifecycle = serviceLifecycle(deps);
-  const db = createDb<Database>({
+  const db = createDb<IngestTables>({
     url: config.DATABASE_URL,
     logger,
     max: 8,

@@ -1,13 +1,11 @@
-/**
- * An upload's life: received (stored, not yet ingested) → parsing (pass one) → publishing (pass
- * two) → published → stored (the store committed its last batch); or failed (refused whole, or
- * nothing usable in it).
- */
-export type UploadStatus = 'received' | 'parsing' | 'publishing' | 'published' | 'stored' | 'failed';
+import type { UploadStatus } from '@ep/schema';
+
+// The statuses themselves (received → parsing → publishing → published → stored, or failed) are
+// the schema's; these are upload-ingest's rules over them.
 
 /** What is on record for a file posted again (same site, endpoint and bytes). */
 export interface Recorded {
-  status: string;
+  status: UploadStatus;
   /** Null for a file refused whole (binary, empty, unknown or misplaced format). */
   format: string | null;
   updatedAt: Date;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@ep/logger';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { IngestTables } from '../db/tables.js';
 import {
   findUpload,
   findUploadBySha,
@@ -22,7 +22,7 @@ import { recordRefused, refused } from './refusals.js';
 import { toReport, uploadHref } from './report.js';
 
 export interface IngestDeps {
-  db: Kysely<Database>;
+  db: Kysely<IngestTables>;
   logger: Logger;
   passes: FilePasses;
   /** UPLOAD_STALE_SECONDS: when an upload left in parsing/publishing may be taken over. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpError } from '@ep/http';
 import type { Logger } from '@ep/logger';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { IngestTables } from '../db/tables.js';
 import { findUploadBySha, insertUpload } from '../db/uploads.repo.js';
 import type { ParseIssue } from '../domain/model.js';
 import { refusedWhole } from '../domain/upload-status.js';
@@ -33,7 +33,7 @@ export function refused(
  * recorded: the refusal is the answer either way, and must not turn into a 500.
  */
 export async function recordRefused(
-  deps: { db: Kysely<Database>; logger: Logger },
+  deps: { db: Kysely<IngestTables>; logger: Logger },
   request: UploadRequest,
   reason: string,
 ): Promise<string | undefined> {
