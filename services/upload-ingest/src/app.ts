@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import { authenticate, authorize, type FindApiKey, type Principal, type Scope } from '@ep/auth';
 import { errorResponseSchema, HttpError, type HttpServer } from '@ep/http';
-import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -167,8 +167,17 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
       await file.remove();
       throw new HttpError(400, 'the file is empty (0 bytes)');
     }
+    bodyRead.add(request);
     return { file, filename };
   }
+
+  // Until the body is read, any answer closes the connection: the client may still be sending
+  // (100 MB after a 401 or 413), and a kept-alive socket would read that as the next request.
+  // As a hook, so it holds for answers given before the handler runs (the auth hook's too).
+  const bodyRead = new WeakSet<FastifyRequest>();
+  const closeUnlessRead = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!bodyRead.has(request)) reply.header('connection', 'close');
+  };
 
   for (const kind of Object.keys(FORMATS) as UploadKind[]) {
     app.post(
@@ -204,12 +213,9 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
           },
         },
         validatorCompiler: skipBodyValidation,
+        onSend: closeUnlessRead,
       },
       async (request, reply) => {
-        // Until the body is read, any answer closes the connection: the client may still be
-        // sending (100 MB after a 401 or 413), and a kept-alive socket would read that as the
-        // next request.
-        reply.header('connection', 'close');
         const principal = await principalFor(request, `upload:${kind}`, request.query.site);
         const siteKey = request.query.site ?? principal.site;
         if (!siteKey) {
@@ -223,7 +229,6 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
           );
         }
         const { file, filename } = await receive(request);
-        reply.removeHeader('connection');
         try {
           const { report: body, created } = await options.ingester.ingest({
             kind,

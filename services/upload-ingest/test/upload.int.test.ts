@@ -542,8 +542,16 @@ describe('too large', () => {
       duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
     // The refused request's socket is closed, so the next request gets a clean connection.
     expect((await fetch(`${env.base}/healthz`)).status).toBe(200);
+    // So is one refused before its body is read (no key): the body may still be on its way.
+    const unauthorised = await fetch(`${env.base}/upload/siemens?site=carleton`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: big,
+    });
+    expect([unauthorised.status, unauthorised.headers.get('connection')]).toEqual([401, 'close']);
   });
 });
 
