@@ -108,7 +108,7 @@ async function seed(
   );
   log(`raw samples written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   t = performance.now();
-  // The store's rollup expressions (readings.repo.ts ROLLUP_AGGREGATES), applied to whole tables.
+  // The store's rollup expressions (rollups.repo.ts ROLLUP_AGGREGATES), applied to whole tables.
   const aggregates = `min(m.value), max(m.value), sum(m.value), count(*)::int, count(m.value)::int,
     (count(*) FILTER (WHERE m.quality = 0))::int, min(m.ts), (array_agg(m.value ORDER BY m.ts))[1],
     max(m.ts), (array_agg(m.value ORDER BY m.ts DESC))[1]`;
