@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { generateApiKey } from '@ep/auth';
@@ -7,7 +5,7 @@ import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { freePort, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { freePort, infraUrls, startService, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats } from '@ep/nats';
 import type { sql } from 'kysely';
@@ -28,7 +26,16 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
   const db = createDb<IngestTables>({ url: testDb.url, max: 3 });
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
-  const store = await startStore({ DATABASE_URL: testDb.url, NATS_URL: natsUrl, EP_NATS_PREFIX: prefix });
+  // measurement-store as deployed, its own process (so upload-ingest does not depend on its
+  // package); its streams and consumer exist once it says it started.
+  const store = startService('measurement-store', {
+    DATABASE_URL: testDb.url,
+    NATS_URL: natsUrl,
+    EP_NATS_PREFIX: prefix,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+  });
+  await store.ready;
   const service = await createUploadIngest(
     parseUploadIngestConfig({
       DATABASE_URL: testDb.url,
@@ -106,44 +113,4 @@ export function multipart(content: Buffer | string, filename: string, field = 'f
   const form = new FormData();
   form.append(field, new Blob([content]), filename);
   return form;
-}
-
-const repo = new URL('../../../', import.meta.url);
-
-/**
- * measurement-store as deployed: its own process from its source, on this test's database and
- * prefix, ready once its /readyz answers 200 (its streams and consumer exist by then). A process
- * rather than an import, so upload-ingest does not depend on the store's package.
- */
-async function startStore(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
-  const port = await freePort();
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    ['--conditions=@ep/source', '--import', 'tsx', 'services/measurement-store/src/main.ts'],
-    {
-      cwd: repo,
-      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const exited = once(proc, 'exit');
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null) throw new Error(`measurement-store exited with ${proc.exitCode}`);
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-        return res?.ok ? true : undefined;
-      },
-      { what: 'measurement-store ready', timeoutMs: 30_000 },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { stop };
 }
