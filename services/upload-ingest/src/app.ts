@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastif
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { UPLOAD_STATUSES } from '@ep/schema';
 import { spool, TooLargeError, type SpooledFile } from './adapters/spool.js';
 import type { IngestTables } from './db/tables.js';
 import { findSite } from './db/uploads.repo.js';
@@ -37,7 +38,7 @@ const report = z.object({
     .describe(`detected format: ${[...FORMATS.siemens, ...FORMATS.alc].join(', ')}`),
   site: z.string(),
   filename: z.string().nullable(),
-  status: z.string().describe('received → parsing → publishing → published → stored, or failed'),
+  status: z.enum(UPLOAD_STATUSES).describe('received → parsing → publishing → published → stored, or failed'),
   points: z.number().int(),
   samples: z.number().int(),
   samplesStored: z.number().int().describe('samples the store has committed so far'),

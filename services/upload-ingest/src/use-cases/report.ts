@@ -1,3 +1,4 @@
+import type { UploadStatus } from '@ep/schema';
 import type { UploadRow } from '../db/uploads.repo.js';
 import type { ParseIssue } from '../domain/model.js';
 
@@ -10,7 +11,7 @@ export interface UploadReport {
   format: string | null;
   site: string;
   filename: string | null;
-  status: string;
+  status: UploadStatus;
   points: number;
   samples: number;
   samplesStored: number;
