@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
-import { authenticate, authorize, type FindApiKey, type Principal, type Scope } from '@ep/auth';
+import { authorize, authPlugin, principalOf, type FindApiKey } from '@ep/auth';
 import { errorResponseSchema, HttpError, type HttpServer } from '@ep/http';
-import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
-import { validatorCompiler } from 'fastify-type-provider-zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { UPLOAD_STATUSES } from '@ep/schema';
@@ -60,32 +59,6 @@ const FILE_FIELD = 'file';
 const RAW_TYPES = ['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'];
 
 /**
- * The request body as the OpenAPI document shows it (a file picker in /docs, a typed body in a
- * generated client). Documentation only: the body is a stream, read by receive() below, which
- * says exactly what is wrong with it; a schema check would need it parsed first.
- */
-const rawFile = { type: 'string', format: 'binary', description: 'the file itself' };
-const uploadBody = z.object({ [FILE_FIELD]: z.any() }).meta({
-  content: {
-    'multipart/form-data': {
-      schema: {
-        type: 'object',
-        required: [FILE_FIELD],
-        properties: {
-          [FILE_FIELD]: {
-            ...rawFile,
-            description: 'the file (the only field read; any other name is refused)',
-          },
-        },
-      },
-    },
-    ...Object.fromEntries(RAW_TYPES.map((type) => [type, { schema: rawFile }])),
-  },
-});
-const skipBodyValidation: FastifySchemaCompiler<unknown> = (route) =>
-  route.httpPart === 'body' ? () => true : validatorCompiler(route as never);
-
-/**
  * The HTTP API of upload-ingest, as a plugin on the server createHttpServer built (which also
  * serves /healthz, /readyz, /metrics and /docs).
  */
@@ -93,14 +66,11 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
   const { db, findKey } = options;
   // busboy cuts a file one byte past the limit, so the spool's own check sees it and says 413.
   await app.register(multipart, { limits: { fileSize: options.maxBytes + 1, files: 1, fields: 10 } });
+  // The one auth hook (libs/auth): each route declares its scope in config.access; a caller
+  // without a valid key is refused before its body is read.
+  await app.register(authPlugin, { findKey });
   // A raw body is handed on as the request stream, never buffered: the spool reads it.
   app.addContentTypeParser(RAW_TYPES, (_request, payload, done) => done(null, payload));
-
-  async function principalFor(request: FastifyRequest, scope: Scope, site?: string): Promise<Principal> {
-    const principal = await authenticate(request.headers.authorization, findKey);
-    authorize(principal, scope, site);
-    return principal;
-  }
 
   async function receive(request: FastifyRequest): Promise<{ file: SpooledFile; filename: string | null }> {
     const length = Number(request.headers['content-length'] ?? NaN);
@@ -184,6 +154,7 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
     app.post(
       `/upload/${kind}`,
       {
+        config: { access: `upload:${kind}` },
         schema: {
           tags: ['uploads'],
           summary: `Upload a ${kind === 'siemens' ? 'Siemens Insight' : 'Automated Logic (WebCTRL)'} CSV file`,
@@ -194,7 +165,6 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
             `The same file again (same site, same bytes) is answered 200 with the first upload's report and duplicate: true.`,
           operationId: kind === 'siemens' ? 'uploadSiemens' : 'uploadAlc',
           consumes: ['multipart/form-data', ...RAW_TYPES],
-          body: uploadBody,
           querystring: z.object({
             site: z.string().optional().describe("site key; defaults to the API key's bound site"),
             filename: z.string().optional().describe('file name for a raw body'),
@@ -213,11 +183,12 @@ export async function uploadIngestApp(app: HttpServer, options: AppOptions): Pro
             500: errorResponseSchema,
           },
         },
-        validatorCompiler: skipBodyValidation,
         onSend: closeUnlessRead,
       },
       async (request, reply) => {
-        const principal = await principalFor(request, `upload:${kind}`, request.query.site);
+        // The auth hook checked the key and its scope; a key bound to a site may upload only there.
+        const principal = principalOf(request);
+        authorize(principal, `upload:${kind}`, request.query.site);
         const siteKey = request.query.site ?? principal.site;
         if (!siteKey) {
           throw new HttpError(400, 'no site: add ?site=<site key>, or use an API key bound to a site');

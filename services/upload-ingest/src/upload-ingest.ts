@@ -58,7 +58,11 @@ export async function createUploadIngest(
   const server = await createHttpServer({
     logger,
     name: 'upload-ingest',
-    docs: { title: 'EP upload-ingest', description: 'Siemens Insight and Automated Logic CSV uploads' },
+    docs: {
+      title: 'EP upload-ingest',
+      description: 'Siemens Insight and Automated Logic CSV uploads',
+      tags: [{ name: 'uploads', description: 'Files exported by building-automation systems, taken in' }],
+    },
     ops: {
       registry,
       checks: [

@@ -466,6 +466,7 @@ describe('bad input: each answer names the problem', () => {
 
 interface Operation {
   operationId: string;
+  security: Record<string, string[]>[];
   requestBody: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { content: Record<string, { schema: unknown }> }>;
 }
@@ -486,6 +487,7 @@ describe('operations', () => {
     expect(metrics).toContain('upload_ingest_parse_seconds_total');
     const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as {
       paths: Record<string, Record<string, Operation>>;
+      tags: { name: string; description: string }[];
     };
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/upload/siemens', '/upload/alc']));
     // Uploads are read at query-api only (one read side, one cursor, one status vocabulary).
@@ -502,10 +504,10 @@ describe('operations', () => {
       required: ['file'],
       properties: { file: { type: 'string', format: 'binary' } },
     });
-    expect(upload.requestBody.content['text/csv']!.schema).toMatchObject({
-      type: 'string',
-      format: 'binary',
-    });
+    expect(upload.requestBody.content['text/csv']!.schema).toMatchObject({ type: 'string' });
+    // "Authorize" in /docs, and a generated client that sends the key.
+    expect(upload.security).toEqual([{ bearer: [] }]);
+    expect(docs.tags.map((t) => t.name)).toEqual(expect.arrayContaining(['uploads', 'ops']));
     for (const status of ['400', '401', '403', '404', '409', '413', '415', '422', '500']) {
       expect(upload.responses[status]!.content['application/json']!.schema).toMatchObject({
         required: expect.arrayContaining(['error', 'message', 'requestId']),
