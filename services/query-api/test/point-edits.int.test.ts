@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateApiKey } from '@ep/auth';
-import { createDb, typeParsers } from '@ep/db';
-import type { HttpServer } from '@ep/http';
+import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
 import type { TestDatabase } from '@ep/testkit';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
-import { buildServer } from '../src/app.js';
+import { parseQueryApiConfig } from '../src/config.js';
+import { createQueryApi, type QueryApi } from '../src/query-api.js';
 
 // Issue 13, describing points over real HTTP against real PostgreSQL: PATCH /points/{id} (admin),
 // its history, and the metadata CSV. That an upload keeps the edit is measurement-store's
@@ -16,8 +15,7 @@ import { buildServer } from '../src/app.js';
 
 let testDb: TestDatabase;
 let db: Kysely<Database>;
-let copyPool: pg.Pool;
-let app: HttpServer;
+let api: QueryApi;
 let base = '';
 const keys = { admin: '', read: '' };
 const ids = { kwh: 0, fan: 0 };
@@ -45,7 +43,6 @@ async function call(method: string, path: string, key: string, body?: unknown, t
 beforeAll(async () => {
   testDb = await createMigratedTestDatabase('qpedits');
   db = createDb<Database>({ url: testDb.url, max: 3 });
-  copyPool = new pg.Pool({ connectionString: testDb.url, max: 1, types: typeParsers });
   for (const [name, scopes] of [
     ['ops', ['admin']],
     ['dash', ['read']],
@@ -82,15 +79,17 @@ beforeAll(async () => {
       .executeTakeFirstOrThrow();
   ids.kwh = (await point('CMC.328.KWH', 'sampled')).id;
   ids.fan = (await point('AHU1.SF.STATUS', 'sampled')).id;
-  app = await buildServer({ db, keysDb: db, copyPool }, silentLogger());
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
+  api = await createQueryApi(
+    parseQueryApiConfig({ DATABASE_URL: testDb.url, DATABASE_POOL_SIZE: '2', PORT: '0' }),
+    { logger: silentLogger() },
+  );
+  await api.lifecycle.start();
+  const address = api.server.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 });
 
 afterAll(async () => {
-  await app?.close();
-  await copyPool?.end();
+  await api?.lifecycle.stop();
   await db?.destroy();
   await testDb?.drop();
 });

@@ -30,7 +30,7 @@ async function upload(body: string | Buffer, filename: string) {
   });
   const report = (await res.json()) as { uploadId: string; format: string };
   expect(res.status).toBe(202);
-  await env.waitStored(report.uploadId, key);
+  await env.waitStored(report.uploadId);
   return report;
 }
 
@@ -46,12 +46,13 @@ describe('a person’s point edit and later uploads', () => {
     const trend = fixture('evans-trend-report-cr-bom.csv');
     await upload(trend, 'evans.csv');
     const before = await point();
-    expect(before).toMatchObject({ unit: null, kind: 'sampled', interval_seconds: 300 });
+    // The report's Time Interval (15 minutes) is the point's interval.
+    expect(before).toMatchObject({ unit: null, kind: 'sampled', interval_seconds: 900 });
 
     await editPoint(
       env.db as unknown as Kysely<Database>,
       before.id,
-      { unit: 'degF', kind: 'sampled', interval_seconds: 900, description: 'room 328 temperature' },
+      { unit: 'degF', kind: 'sampled', interval_seconds: 600, description: 'room 328 temperature' },
       'cli:test',
     );
 
@@ -64,7 +65,7 @@ describe('a person’s point edit and later uploads', () => {
     expect(again.format).toBe('siemens-trend');
     expect(await point()).toMatchObject({
       unit: 'degF',
-      interval_seconds: 900,
+      interval_seconds: 600,
       description: 'room 328 temperature',
       last_value: before.last_value,
     });
@@ -84,7 +85,7 @@ describe('a person’s point edit and later uploads', () => {
     expect(await point()).toMatchObject({
       unit: 'DEG F', // stated by the definition: replaces the edit
       description: 'room 328 temperature', // no Descriptor line: the edit stays
-      interval_seconds: 900,
+      interval_seconds: 600,
       edited: ['description', 'interval_seconds'],
     });
   });

@@ -14,14 +14,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { findPoints } from '../db/catalog.js';
-import { pointDetail as pointDetailJson } from '../adapters/mappers.js';
-import * as s from '../adapters/schemas.js';
+import type { RouteDeps } from './common.js';
+import { pointDetail as pointDetailJson } from './mappers.js';
+import * as s from './schemas.js';
 
 // People describing points (issue 13), scope admin, on the primary database: PATCH
 // /api/v1/points/{id}, its history at /api/v1/points/{id}/edits, and many points at once from a
 // CSV at /api/v1/admin/points/metadata. The use case (validation, the edit and its record) is
-// @ep/points, shared with `pnpm ep points set`. The caller registers these routes behind the
-// admin auth hook: `pointEditRoutes` under /api/v1, `pointMetadataRoutes` under /api/v1/admin.
+// @ep/points, shared with `pnpm ep points set`. Writes and reads go to the primary (keysDb):
+// an edit is read back at once. `pointEditRoutes` is registered under /api/v1,
+// `pointMetadataRoutes` under /api/v1/admin.
 
 /** Most bytes of a metadata CSV (about 20 000 points). */
 const MAX_CSV_BYTES = 2 * 1024 * 1024;
@@ -88,14 +90,16 @@ async function describedPoint(db: Kysely<Database>, id: number, site: string | n
   return { ...pointDetailJson(p), displayName: extra.display_name, edited: extra.edited };
 }
 
-export function pointEditRoutes(db: Kysely<Database>): FastifyPluginAsyncZod {
+export function pointEditRoutes({ keysDb: db }: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const denied = { 401: s.errors[401], 403: s.errors[403] };
 
     app.patch(
       '/points/:id',
       {
+        config: { access: 'admin' },
         schema: {
+          operationId: 'patchPoint',
           tags: ['admin'],
           summary:
             'Describe a point: unit, description, display name, state labels, kind, expected interval (kept across later uploads unless a file states the field explicitly)',
@@ -150,7 +154,9 @@ export function pointEditRoutes(db: Kysely<Database>): FastifyPluginAsyncZod {
     app.get(
       '/points/:id/edits',
       {
+        config: { access: 'admin' },
         schema: {
+          operationId: 'listPointEdits',
           tags: ['admin'],
           summary: "Every change people made to a point's description: field, old, new, who and when",
           params: z.object({ id: idParam }),
@@ -176,7 +182,7 @@ const lineResult = z
   })
   .describe('MetadataLine');
 
-export function pointMetadataRoutes(db: Kysely<Database>): FastifyPluginAsyncZod {
+export function pointMetadataRoutes({ keysDb: db }: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.addContentTypeParser(
       'text/csv',
@@ -187,7 +193,9 @@ export function pointMetadataRoutes(db: Kysely<Database>): FastifyPluginAsyncZod
     app.post(
       '/points/metadata',
       {
+        config: { access: 'admin' },
         schema: {
+          operationId: 'uploadPointMetadata',
           tags: ['admin'],
           summary:
             'Describe many points from a CSV (text/csv): point_id or site,name, then any of unit,description,display_name,kind,interval_seconds,states',
