@@ -137,7 +137,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Describe a point: unit, description, display name, state labels, kind, expected interval (kept across later uploads unless a file states the field explicitly) */
+        patch: operations["patchPoint"];
         trace?: never;
     };
     "/api/v1/points/{id}/latest": {
@@ -374,6 +375,40 @@ export interface paths {
         /** Create or update a site (name, IANA time zone) */
         put: operations["putSite"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/{id}/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change people made to a point's description: field, old, new, who and when */
+        get: operations["listPointEdits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/points/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Describe many points from a CSV (text/csv): point_id or site,name, then any of unit,description,display_name,kind,interval_seconds,states */
+        post: operations["uploadPointMetadata"];
         delete?: never;
         options?: never;
         head?: never;
@@ -954,6 +989,176 @@ export interface operations {
                         meta: {
                             [key: string]: unknown;
                         };
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    patchPoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description point id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description e.g. kWh; null clears it */
+                    unit?: string | null;
+                    description?: string | null;
+                    displayName?: string | null;
+                    /** @description state number → label, e.g. {"0":"OFF","1":"ON"} */
+                    states?: {
+                        [key: string]: string;
+                    } | null;
+                    /** @description sampled, state, counter or event */
+                    kind?: string | null;
+                    /** @description expected sampling interval, whole seconds */
+                    intervalSeconds?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description DescribedPoint */
+                        point: {
+                            id: number;
+                            site: string;
+                            /** @description prefect, secure, siemens or alc */
+                            source: string;
+                            node: string;
+                            device: string;
+                            parameter: string;
+                            name: string;
+                            unit: string | null;
+                            kind: string | null;
+                            /** @description state number → label */
+                            states: {
+                                [key: string]: string;
+                            } | null;
+                            description: string | null;
+                            /** @description expected sampling interval, when known */
+                            intervalSeconds: number | null;
+                            firstTs: string | null;
+                            lastTs: string | null;
+                            lastValue: number | null;
+                            lastQuality: number | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @description a person's name for the point */
+                            displayName: string | null;
+                            /** @description fields a person set; uploads keep them unless a file states them explicitly */
+                            edited: string[];
+                        };
+                        /** @description what changed (an equal value is not recorded) */
+                        edits: {
+                            id: number;
+                            /** @description unit, description, display_name, states, kind or interval_seconds */
+                            field: string;
+                            /** @description the value before (JSON; null when unset) */
+                            old: unknown;
+                            /** @description the value after (JSON; null when cleared) */
+                            new: unknown;
+                            /** @description who: `key:<API key name>#<key id>` or `cli:<user>` */
+                            by: string;
+                            /** @description ISO-8601 instant */
+                            at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter is malformed: the message names it and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
                     };
                 };
             };
@@ -2828,6 +3033,208 @@ export interface operations {
             };
             /** @description The change would contradict stored data */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listPointEdits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description point id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            /** @description unit, description, display_name, states, kind or interval_seconds */
+                            field: string;
+                            /** @description the value before (JSON; null when unset) */
+                            old: unknown;
+                            /** @description the value after (JSON; null when cleared) */
+                            new: unknown;
+                            /** @description who: `key:<API key name>#<key id>` or `cli:<user>` */
+                            by: string;
+                            /** @description ISO-8601 instant */
+                            at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    uploadPointMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CSV text; the first line names the columns */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        applied: number;
+                        refused: number;
+                        lines: {
+                            /** @description 1-based line of the file (the header is line 1) */
+                            line: number;
+                            /** @enum {string} */
+                            status: "applied" | "refused";
+                            pointId?: number;
+                            /** @description fields whose value changed */
+                            changed?: string[];
+                            /** @description why the line was refused: the field and what is allowed */
+                            error?: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter is malformed: the message names it and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
