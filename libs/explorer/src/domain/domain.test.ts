@@ -33,6 +33,7 @@ describe('chart columns', () => {
     expect(c.y).toEqual([1, 2, null, 3, null]);
     expect(c.bad).toEqual([null, null, null, 3, null]);
     expect(c.badCount).toBe(2);
+    expect(c.gapAt).toEqual([t0 + 600]);
     // Without a stated interval the median spacing is expected.
     expect(rawColumns(s, null).y).toEqual([1, 2, null, 3, null]);
   });

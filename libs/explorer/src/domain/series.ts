@@ -11,6 +11,8 @@ export interface RawColumns {
   /** The value of samples whose quality is not good (0), else null: drawn as marks. */
   bad: (number | null)[];
   badCount: number;
+  /** Times of the nulls inserted to break the line (not samples: left out of downloads). */
+  gapAt: number[];
 }
 
 /** Median spacing of the samples in seconds, or null with fewer than two. */
@@ -35,11 +37,13 @@ export function rawColumns(samples: readonly Sample[], intervalSeconds: number |
   const x: number[] = [];
   const y: (number | null)[] = [];
   const bad: (number | null)[] = [];
+  const gapAt: number[] = [];
   let badCount = 0;
   for (let i = 0; i < n; i++) {
     const [, value, quality] = samples[i]!;
     if (i > 0 && t[i]! - t[i - 1]! > 2.5 * expected) {
       x.push(t[i - 1]! + expected);
+      gapAt.push(t[i - 1]! + expected);
       y.push(null);
       bad.push(null);
     }
@@ -48,7 +52,7 @@ export function rawColumns(samples: readonly Sample[], intervalSeconds: number |
     if (quality !== 0) badCount++;
     bad.push(quality !== 0 && value !== null ? value : null);
   }
-  return { x, y, bad, badCount };
+  return { x, y, bad, badCount, gapAt };
 }
 
 export interface Bucket {

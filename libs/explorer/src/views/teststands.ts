@@ -1,0 +1,205 @@
+import uPlot from 'uplot';
+import { allPages, api, ApiError, request, type Features } from '../api.js';
+import { errorBox, h, setView } from '../dom.js';
+import { age, formatLocal } from '../domain/time.js';
+
+interface StandModule {
+  stand: string;
+  module: string;
+  powerCode: number | null;
+  statusCode: number | null;
+  lastSeen: string;
+}
+
+interface Message {
+  id: number;
+  stand: string;
+  module: string;
+  kind: string;
+  msgType: string | null;
+  statusCode: number | null;
+  parameters: Record<string, unknown> | null;
+  data: Record<string, unknown[]> | null;
+  receivedAt: string;
+  valid: boolean;
+  errors: { field: string; message: string }[];
+}
+
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const power = (code: number | null) => (code === 600 ? 'on (600)' : code === 610 ? 'off (610)' : code === null ? '—' : String(code));
+const COLORS = ['#1f6feb', '#d9480f', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285'];
+
+export async function teststandsView(): Promise<void> {
+  setView(h('h1', {}, 'Test stands'), h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const { items } = await api<{ items: StandModule[] }>('/api/v1/teststands');
+    const now = Date.now();
+    setView(
+      h('h1', {}, 'Test stands'),
+      items.length === 0
+        ? h('p', {}, 'No test stand has reported yet.')
+        : h(
+            'table',
+            { id: 'stands' },
+            h('thead', {}, h('tr', {}, ['stand', 'module', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)))),
+            h(
+              'tbody',
+              {},
+              items.map((t) =>
+                h(
+                  'tr',
+                  {},
+                  h('th', { scope: 'row' }, h('a', { href: `#/teststands/${encodeURIComponent(t.stand)}` }, t.stand)),
+                  h('td', {}, t.module || '(stand)'),
+                  h('td', {}, power(t.powerCode)),
+                  h('td', {}, t.statusCode ?? '—'),
+                  h('td', { title: formatLocal(Date.parse(t.lastSeen), ZONE) }, age(Date.parse(t.lastSeen), now)),
+                ),
+              ),
+            ),
+          ),
+      h('p', { class: 'muted' }, `Times in your browser’s zone, ${ZONE}.`),
+    );
+  } catch (err) {
+    setView(h('h1', {}, 'Test stands'), errorBox(err));
+  }
+}
+
+/** A data package: one series per numeric key, against the index in the package. */
+function packageChart(m: Message): HTMLElement {
+  const box = h('div', { class: 'chart small', role: 'img', 'aria-label': `data of package ${m.id}` });
+  const keys = Object.entries(m.data ?? {}).filter(([, v]) => Array.isArray(v) && v.some((x) => typeof x === 'number'));
+  if (keys.length === 0) return h('p', { class: 'muted' }, 'No numeric data series in this package.');
+  const n = Math.max(...keys.map(([, v]) => v.length));
+  const data = [Array.from({ length: n }, (_, i) => i), ...keys.map(([, v]) => v.map((x) => (typeof x === 'number' ? x : null)))];
+  requestAnimationFrame(() => {
+    new uPlot(
+      {
+        width: Math.max(260, box.clientWidth || 600),
+        height: 220,
+        scales: { x: { time: false } },
+        axes: [{ label: 'index' }, {}],
+        series: [{ label: 'index' }, ...keys.map(([k], i) => ({ label: k, stroke: COLORS[i % COLORS.length]! }))],
+      },
+      data as uPlot.AlignedData,
+      box,
+    );
+  });
+  return box;
+}
+
+function commandPanel(stand: string, modules: string[]): HTMLElement {
+  const params = h('textarea', { id: 'command-parameters', rows: 4, spellcheck: false }, '{\n  "testId": "T-1"\n}');
+  const commandInput = h('input', { id: 'command-name', value: 'start', required: true });
+  const moduleSelect = h(
+    'select',
+    { id: 'command-module' },
+    modules.map((m) => h('option', { value: m }, m || '(the stand itself)')),
+  );
+  const out = h('div', { id: 'command-result', 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'card', id: 'command-form', 'aria-labelledby': 'command-title' },
+    h('h2', { id: 'command-title' }, 'Send a command'),
+    h('label', { for: 'command-module' }, 'Module'),
+    moduleSelect,
+    h('label', { for: 'command-name' }, 'Command'),
+    commandInput,
+    h('label', { for: 'command-parameters' }, 'Parameters (JSON object)'),
+    params,
+    h('button', { type: 'submit' }, 'Send'),
+    out,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void (async () => {
+      let parameters: unknown;
+      try {
+        parameters = JSON.parse(params.value || '{}');
+      } catch (err) {
+        out.replaceChildren(errorBox(`Parameters are not JSON: ${(err as Error).message}`));
+        return;
+      }
+      out.replaceChildren(h('p', {}, 'Sending…'));
+      try {
+        const sent = await api<Record<string, unknown>>(`/api/v1/teststands/${encodeURIComponent(stand)}/commands`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ module: moduleSelect.value, commands: [commandInput.value], parameters }),
+        });
+        const id = sent.id ?? sent.commandId;
+        let current = sent;
+        // The reply arrives asynchronously (handler → broker → stand → result): poll the command.
+        for (let i = 0; i < 60 && id !== undefined; i++) {
+          out.replaceChildren(h('p', { id: 'command-status' }, `Command ${String(id)}: ${String(current.status ?? 'sent')}, waiting for the reply…`));
+          if (current.reply || ['replied', 'answered', 'failed', 'refused', 'timeout', 'expired'].includes(String(current.status))) break;
+          await new Promise((r) => setTimeout(r, 500));
+          current = await api(`/api/v1/teststands/${encodeURIComponent(stand)}/commands/${encodeURIComponent(String(id))}`);
+        }
+        out.replaceChildren(
+          h('p', { id: 'command-status' }, `Command ${String(id)}: ${String(current.status ?? '')}`),
+          h('pre', { id: 'command-reply' }, JSON.stringify(current, null, 2)),
+        );
+      } catch (err) {
+        out.replaceChildren(errorBox(err, err instanceof ApiError ? `The API answered ${err.status}` : undefined));
+      }
+    })();
+  });
+  return form;
+}
+
+export async function standView(stand: string, available: Features): Promise<void> {
+  setView(h('h1', {}, stand), h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const { items } = await api<{ items: StandModule[] }>('/api/v1/teststands');
+    const modules = items.filter((t) => t.stand === stand);
+    const packages = (await allPages<Message>(`/api/v1/teststands/${encodeURIComponent(stand)}/messages?kind=data&limit=500`, 5000))
+      .slice(-20)
+      .reverse();
+    const now = Date.now();
+    setView(
+      h('h1', {}, `Test stand ${stand}`),
+      h(
+        'ul',
+        {},
+        modules.map((m) =>
+          h('li', {}, `${m.module || '(stand)'}: power ${power(m.powerCode)}, status ${m.statusCode ?? '—'}, last seen ${age(Date.parse(m.lastSeen), now)}`),
+        ),
+      ),
+      available.commands
+        ? commandPanel(stand, [...new Set(modules.map((m) => m.module))])
+        : h('p', { class: 'note', id: 'commands-unavailable' }, 'Commands: this server has no commands endpoint (POST /api/v1/teststands/{stand}/commands) yet.'),
+      h('h2', {}, `Data packages (${packages.length === 20 ? 'newest 20' : packages.length})`),
+      packages.length === 0
+        ? h('p', { class: 'muted' }, 'No data package yet.')
+        : packages.map((m) =>
+            h(
+              'details',
+              { class: 'package', open: m === packages[0] },
+              h('summary', {}, `${formatLocal(Date.parse(m.receivedAt), ZONE)} · ${m.module || '(stand)'} · ${m.msgType ?? m.kind}${m.valid ? '' : ' · invalid'}`),
+              m.parameters
+                ? h(
+                    'table',
+                    { class: 'params' },
+                    h('tbody', {}, Object.entries(m.parameters).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))),
+                  )
+                : null,
+              m.errors.length ? h('ul', { class: 'error' }, m.errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
+              packageChart(m),
+              h('button', { type: 'button', onclick: () => void downloadPackage(stand, m.id) }, 'Download CSV'),
+            ),
+          ),
+    );
+  } catch (err) {
+    setView(h('h1', {}, stand), errorBox(err));
+  }
+}
+
+async function downloadPackage(stand: string, id: number): Promise<void> {
+  const res = await request(`/api/v1/teststands/${encodeURIComponent(stand)}/messages/${id}?format=csv`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: `${stand}-${id}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
