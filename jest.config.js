@@ -1,5 +1,6 @@
 // Two tiers (n8n-style): `unit` runs *.test.ts beside the source with no infrastructure;
-// `integration` runs *.int.test.ts against real PostgreSQL, NATS, RabbitMQ and Mosquitto.
+// `integration` runs *.int.test.ts against real PostgreSQL, NATS, RabbitMQ and Mosquitto;
+// `browser` runs *.browser.test.ts: headless Chromium against the real services (pnpm test:browser).
 // Tests run as native ES modules (node --experimental-vm-modules) so ESM-only packages load as-is.
 const swc = [
   '@swc/jest',
@@ -25,11 +26,12 @@ export default {
   // A global option (ignored inside projects): integration tests wait on real servers.
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['**/*.test.ts', '!**/*.int.test.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts'] },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['**/*.int.test.ts'],
     },
+    { ...shared, displayName: 'browser', testMatch: ['**/*.browser.test.ts'] },
   ],
 };

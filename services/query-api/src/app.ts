@@ -5,8 +5,9 @@ import { pingDb } from '@ep/db';
 import { adminRoutes } from './adapters/admin-routes.js';
 import { legacyRoutes } from './adapters/legacy-routes.js';
 import { readRoutes, type ReadDeps } from './adapters/read-routes.js';
+import { explorerRoutes, type ExplorerOptions } from './routes/explorer.js';
 
-export type AppDeps = ReadDeps;
+export type AppDeps = ReadDeps & { explorer?: ExplorerOptions };
 
 /** The query API as a fastify plugin: /api/v1 (scope read), /api/v1/admin (scope admin), legacy. */
 export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
@@ -37,5 +38,6 @@ export async function buildServer(deps: AppDeps, logger: Logger): Promise<HttpSe
     },
   });
   await app.register(queryApi(deps));
+  await app.register(explorerRoutes, deps.explorer ?? {});
   return app;
 }

@@ -34,7 +34,10 @@ const copyPool = new pg.Pool({
 });
 copyPool.on('error', (err) => logger.warn({ err }, 'idle CSV connection failed'));
 
-const app = await buildServer({ db, keysDb, copyPool }, logger);
+const app = await buildServer(
+  { db, keysDb, copyPool, explorer: { dir: config.EXPLORER_DIR, uploadUrl: config.UPLOAD_INGEST_URL } },
+  logger,
+);
 
 lifecycle.add(
   { name: 'telemetry', stop: () => telemetry.shutdown() },
