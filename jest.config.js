@@ -26,7 +26,11 @@ export default {
   // A global option (ignored inside projects): integration tests wait on real servers.
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts'],
+    },
     {
       ...shared,
       displayName: 'integration',

@@ -35,7 +35,11 @@ export async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { message?: string; error?: string; details?: unknown };
-    return new ApiError(res.status, body.message ?? body.error ?? `${res.status} ${res.statusText}`, body.details);
+    return new ApiError(
+      res.status,
+      body.message ?? body.error ?? `${res.status} ${res.statusText}`,
+      body.details,
+    );
   } catch {
     return new ApiError(res.status, text.trim().slice(0, 300) || `${res.status} ${res.statusText}`);
   }
@@ -44,7 +48,10 @@ export async function errorOf(res: Response): Promise<ApiError> {
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers: { ...authHeader(), ...(init.headers as Record<string, string>) } });
+    res = await fetch(path, {
+      ...init,
+      headers: { ...authHeader(), ...(init.headers as Record<string, string>) },
+    });
   } catch (err) {
     throw new ApiError(0, `The server did not answer (${(err as Error).message}). Is query-api running?`);
   }

@@ -1,4 +1,5 @@
 // A few lines instead of a framework: build elements, show errors in words.
+import { session } from './api.js';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -23,7 +24,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 export const fmtNumber = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined ? '—' : Number.isInteger(v) ? v.toLocaleString('en-US') : v.toPrecision(digits);
+  v === null || v === undefined
+    ? '—'
+    : Number.isInteger(v)
+      ? v.toLocaleString('en-US')
+      : v.toPrecision(digits);
 
 /** An error as a visible, announced paragraph (the API's message, never a blank page). */
 export function errorBox(err: unknown, what?: string): HTMLElement {
@@ -36,11 +41,20 @@ export function errorBox(err: unknown, what?: string): HTMLElement {
         details.slice(0, 20).map((d) => h('li', {}, typeof d === 'object' ? JSON.stringify(d) : String(d))),
       )
     : null;
-  return h('div', { class: 'error', role: 'alert' }, what ? h('strong', {}, `${what}: `) : null, message, list);
+  return h(
+    'div',
+    { class: 'error', role: 'alert' },
+    what ? h('strong', {}, `${what}: `) : null,
+    message,
+    list,
+  );
 }
 
 export function setView(...children: (Child | Child[])[]): HTMLElement {
   const view = document.getElementById('view')!;
+  // A request that answered 401 has put up the key prompt; the view that made it must not
+  // replace the prompt with its error.
+  if (!session.key() && view.querySelector('#api-key')) return view;
   view.replaceChildren(...(children.flat().filter(Boolean) as (Node | string)[]));
   return view;
 }

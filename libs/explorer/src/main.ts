@@ -26,7 +26,11 @@ function nav(): void {
     ...links.map(([href, label]) =>
       h(
         'a',
-        { href, 'aria-current': href.split('/')[1] === current || (href === '#/' && current === 'sites') ? 'page' : null },
+        {
+          href,
+          'aria-current':
+            href.split('/')[1] === current || (href === '#/' && current === 'sites') ? 'page' : null,
+        },
         label,
       ),
     ),

@@ -12,7 +12,10 @@ jest.setTimeout(180_000);
 const SITE = 'evans';
 const TZ = 'America/Chicago';
 const YEAR_POINT = 'PLANT.METER.KW';
-const SIEMENS = new URL('../../../services/upload-ingest/test/fixtures/evans-room-temp-and-valve.head300.csv', import.meta.url);
+const SIEMENS = new URL(
+  '../../../services/upload-ingest/test/fixtures/evans-room-temp-and-valve.head300.csv',
+  import.meta.url,
+);
 // Screenshots are taken on every run; EP_SCREENSHOTS_DIR=docs/explorer refreshes the committed ones.
 const SHOTS = process.env.EP_SCREENSHOTS_DIR ?? `${process.env.TMPDIR ?? '/tmp'}/ep-explorer-screenshots`;
 
@@ -29,7 +32,9 @@ async function drawn(resolution: string, spanMs?: number) {
   await page.waitForFunction(
     ([r, span]) => {
       const c = window.__ep.chart;
-      return c && c.resolution === r && c.draws > 0 && (span === null || Math.abs(c.to - c.from - span) < 120_000);
+      return (
+        c && c.resolution === r && c.draws > 0 && (span === null || Math.abs(c.to - c.from - span) < 120_000)
+      );
     },
     [resolution, spanMs ?? null] as const,
     { timeout: 30_000 },
@@ -40,7 +45,9 @@ async function drawn(resolution: string, spanMs?: number) {
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   stack = await startStack('explorer');
-  expect((await stack.call('PUT', `/api/v1/admin/sites/${SITE}`, { name: 'Evans Hall', timezone: TZ })).status).toBe(201);
+  expect(
+    (await stack.call('PUT', `/api/v1/admin/sites/${SITE}`, { name: 'Evans Hall', timezone: TZ })).status,
+  ).toBe(201);
   const year = yearOfSamples(YEAR_POINT, 2025);
   yearCount = year.count;
   await stack.upload('alc', SITE, 'plant-meter-2025.csv', year.text);
@@ -99,7 +106,9 @@ describe('explorer in a browser', () => {
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: transfer });
     await page.waitForSelector('#upload-report', { timeout: 60_000 });
     const { json } = await stack.call('GET', `/api/v1/uploads?site=${SITE}&limit=10`);
-    const upload = json.items.find((u: { filename: string }) => u.filename === 'evans-room-temp-and-valve.csv');
+    const upload = json.items.find(
+      (u: { filename: string }) => u.filename === 'evans-room-temp-and-valve.csv',
+    );
     expect(upload.status).toBe('stored');
     expect(await page.textContent('#report-status')).toBe('stored');
     expect(await page.textContent('#report-points')).toBe(upload.counts.points.toLocaleString('en-US'));
@@ -107,7 +116,9 @@ describe('explorer in a browser', () => {
     expect(await page.textContent('#report-rejected')).toBe(upload.counts.rejected.toLocaleString('en-US'));
     if (upload.errors.length > 0) {
       const first = upload.errors[0];
-      expect(await page.textContent('#upload-report table.issues tbody tr:first-child')).toContain(first.reason);
+      expect(await page.textContent('#upload-report table.issues tbody tr:first-child')).toContain(
+        first.reason,
+      );
     }
     // The earlier uploads, with their status.
     await page.waitForSelector(`#uploads-table tr[data-upload="${upload.id}"]`);
@@ -117,7 +128,11 @@ describe('explorer in a browser', () => {
   });
 
   it('shows upload-ingest’s message for a file it refuses', async () => {
-    await page.setInputFiles('#upload-file', { name: 'notes.csv', mimeType: 'text/csv', buffer: Buffer.from('hello,world\n1,2\n') });
+    await page.setInputFiles('#upload-file', {
+      name: 'notes.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('hello,world\n1,2\n'),
+    });
     await page.waitForSelector('#upload-panel .error');
     const res = await fetch(`${stack.uploadBase}/upload/alc?site=${SITE}&filename=notes.csv`, {
       method: 'POST',
@@ -142,17 +157,29 @@ describe('explorer in a browser', () => {
     expect(row).toContain(String(p.lastValue));
     expect(row).toMatch(/ago/);
     // A Siemens point from the upload is found too, and the search narrows the tree.
-    await page.fill('#search', 'RM102');
-    await page.waitForFunction(() => document.querySelectorAll('.tree tbody tr').length === 1);
-    await page.fill('#search', '');
+    await page.fill('#search', 'rm102');
+    await page.waitForFunction(
+      () => !document.querySelector(`.tree tr[data-point]`)?.textContent?.includes('KW'),
+    );
+    const found = await page.$$eval('.tree tbody tr', (trs) =>
+      trs.map((tr) => tr.closest('details')!.textContent!),
+    );
+    expect(found.length).toBeGreaterThan(0);
+    for (const text of found) expect(text).toContain('RM102');
+    await page.fill('#search', 'plant');
+    await page.waitForSelector(`tr[data-point="${yearPointId}"]`);
     await shot('tree');
   });
 
   it('plots a point and draws exactly the samples the API has', async () => {
+    await page.fill('#search', 'meter kw');
     await page.click(`tr[data-point="${yearPointId}"] th a`);
     const c = await drawn('raw');
     expect(c.tz).toBe(TZ);
-    const { json } = await stack.call('GET', `/api/v1/points/${yearPointId}/samples?from=${c.from}&to=${c.to}&limit=200000`);
+    const { json } = await stack.call(
+      'GET',
+      `/api/v1/points/${yearPointId}/samples?from=${c.from}&to=${c.to}&limit=200000`,
+    );
     const x = c.data[0]!;
     const y = c.data[1]!;
     expect(json.samples.length).toBeGreaterThan(1000);
@@ -179,6 +206,7 @@ describe('explorer in a browser', () => {
       `/api/v1/points/${yearPointId}/aggregate?from=${year.from}&to=${year.to}&interval=1d&fn=avg,min,max&tz=${TZ}`,
     );
     expect(year.data[0]).toHaveLength(agg.json.buckets.length);
+    expect(agg.json.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(yearCount);
     expect(year.data[1]).toEqual(agg.json.buckets.map((b: { avg: number | null }) => b.avg ?? null));
     const holeDay = agg.json.buckets.findIndex((b: { start: string }) => b.start.startsWith('2025-03-10'));
     expect(year.data[1]![holeDay]).toBeNull();
@@ -187,7 +215,7 @@ describe('explorer in a browser', () => {
     await shot('plot-year');
 
     // A drag across a few pixels of the year: the chart asks for finer data by itself.
-    const box = (await page.boundingBox('.u-over'))!;
+    const box = (await page.locator('.u-over').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.52, box.y + box.height / 2, { steps: 4 });
@@ -237,8 +265,24 @@ describe('explorer in a browser', () => {
 
   it('test stands: status, power, last seen, packages plotted; commands when the server has them', async () => {
     const at = new Date().toISOString();
-    const base = { v: 1 as const, stand: 'rig7', module: 'pump', direction: 'inbound' as const, topic: 'rig7/pump/Inbound', valid: true, errors: [] };
-    await stack.publishTeststand({ ...base, eventId: 'rig7-status-1', kind: 'status', receivedAt: at, msgType: 'status', statusCode: 600, raw: '{}' });
+    const base = {
+      v: 1 as const,
+      stand: 'rig7',
+      module: 'pump',
+      direction: 'inbound' as const,
+      topic: 'rig7/pump/Inbound',
+      valid: true,
+      errors: [],
+    };
+    await stack.publishTeststand({
+      ...base,
+      eventId: 'rig7-status-1',
+      kind: 'status',
+      receivedAt: at,
+      msgType: 'status',
+      statusCode: 600,
+      raw: '{}',
+    });
     await stack.publishTeststand({
       ...base,
       eventId: 'rig7-data-1',
@@ -264,7 +308,9 @@ describe('explorer in a browser', () => {
     const hasCommands = await page.$('#command-form');
     if (!hasCommands) {
       // This server has no commands endpoint: the page says so instead of offering a dead button.
-      const doc = (await (await fetch(`${stack.base}/docs/json`)).json()) as { paths: Record<string, unknown> };
+      const doc = (await (await fetch(`${stack.base}/docs/json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
       expect(Object.keys(doc.paths).some((p) => p.endsWith('/commands'))).toBe(false);
       expect(await page.textContent('#commands-unavailable')).toContain('no commands endpoint');
     }

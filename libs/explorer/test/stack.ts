@@ -24,7 +24,12 @@ export interface Stack {
   /** Calls the API with a key (admin by default); throws with the body on an unexpected status. */
   call(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Posts a file to upload-ingest and waits until the store has every sample. */
-  upload(kind: 'siemens' | 'alc', site: string, name: string, text: string): Promise<{ uploadId: string; samples: number }>;
+  upload(
+    kind: 'siemens' | 'alc',
+    site: string,
+    name: string,
+    text: string,
+  ): Promise<{ uploadId: string; samples: number }>;
   publishTeststand(event: TeststandEventInput): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,13 +57,20 @@ async function ready(url: string, child: ChildProcess, logs: string[]): Promise<
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${logs.join('')}`);
-      return (await fetch(url).then((r) => r.ok).catch(() => false)) || undefined;
+      return (
+        (await fetch(url)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined
+      );
     },
     { what: `${url} ready`, timeoutMs: 60_000 },
   );
 }
 
-export async function startStack(label: string, options: { storeEnv?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  options: { storeEnv?: Record<string, string> } = {},
+): Promise<Stack> {
   const testDb = await createMigratedTestDatabase(label);
   const db = createDb<Database>({ url: testDb.url, max: 2 });
   const admin = generateApiKey();
@@ -89,7 +101,11 @@ export async function startStack(label: string, options: { storeEnv?: Record<str
   const nc = await connectNats({ url: natsUrl, name: `explorer-${label}`, logger: silentLogger() });
   const names = natsNames(prefix);
   try {
-    const store = startService('services/measurement-store', { ...common, PORT: String(storePort), ...options.storeEnv }, logs);
+    const store = startService(
+      'services/measurement-store',
+      { ...common, PORT: String(storePort), ...options.storeEnv },
+      logs,
+    );
     children.push(store);
     await ready(`http://127.0.0.1:${storePort}/readyz`, store, logs);
     const ingest = startService('services/upload-ingest', { ...common, PORT: String(ingestPort) }, logs);
@@ -118,7 +134,10 @@ export async function startStack(label: string, options: { storeEnv?: Record<str
   const call: Stack['call'] = async (method, path, body, key = admin.secret) => {
     const res = await fetch(base + path, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -137,32 +156,43 @@ export async function startStack(label: string, options: { storeEnv?: Record<str
     adminKey: admin.secret,
     call,
     async upload(kind, site, name, text) {
-      const res = await fetch(`${uploadBase}/upload/${kind}?site=${site}&filename=${encodeURIComponent(name)}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin.secret}`, 'content-type': 'text/csv' },
-        body: text,
-      });
+      const res = await fetch(
+        `${uploadBase}/upload/${kind}?site=${site}&filename=${encodeURIComponent(name)}`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin.secret}`, 'content-type': 'text/csv' },
+          body: text,
+        },
+      );
       const report = (await res.json()) as { uploadId: string; samples: number; message?: string };
-      if (res.status !== 202 && res.status !== 200) throw new Error(`upload ${name}: ${res.status} ${report.message}`);
+      if (res.status !== 202 && res.status !== 200)
+        throw new Error(`upload ${name}: ${res.status} ${report.message}`);
       await waitFor(
-        async () => (await call('GET', `/api/v1/uploads/${report.uploadId}`)).json.status === 'stored' || undefined,
+        async () =>
+          (await call('GET', `/api/v1/uploads/${report.uploadId}`)).json.status === 'stored' || undefined,
         { what: `upload ${name} stored`, timeoutMs: 120_000 },
       );
       return report;
     },
     async publishTeststand(event) {
-      await publish(jetstream(nc), names.subjects.teststand(event.stand, event.kind), event, { msgID: event.eventId });
+      await publish(jetstream(nc), names.subjects.teststand(event.stand, event.kind), event, {
+        msgID: event.eventId,
+      });
       await waitFor(
         async () =>
-          (await db.selectFrom('teststand_messages').select('id').where('event_id', '=', event.eventId).executeTakeFirst()) !==
-            undefined || undefined,
+          (await db
+            .selectFrom('teststand_messages')
+            .select('id')
+            .where('event_id', '=', event.eventId)
+            .executeTakeFirst()) !== undefined || undefined,
         { what: `test stand event ${event.eventId} stored` },
       );
     },
     async close() {
       await stopAll();
       const jsm = await jetstreamManager(nc);
-      for (const stream of Object.values(names.streams)) await jsm.streams.delete(stream).catch(() => undefined);
+      for (const stream of Object.values(names.streams))
+        await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
       await db.destroy();
       await testDb.drop();
@@ -174,12 +204,22 @@ export async function startStack(label: string, options: { storeEnv?: Record<str
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+    ],
   });
 }
 
 /** A year of 5-minute samples as an ALC long export (UTC times), with a two-day hole in March. */
-export function yearOfSamples(point: string, year: number, options: { hole?: boolean } = {}): { text: string; count: number } {
+export function yearOfSamples(
+  point: string,
+  year: number,
+  options: { hole?: boolean } = {},
+): { text: string; count: number } {
   const lines = ['point,timestamp,value'];
   const start = Date.UTC(year, 0, 1);
   const end = Date.UTC(year + 1, 0, 1);

@@ -7,7 +7,12 @@ const quote = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` 
  * What the chart shows as CSV: a time column in the site's zone (ISO with offset) and one column
  * per series; a missing or null value is an empty field.
  */
-export function chartCsv(tz: string, labels: readonly string[], x: readonly number[], ys: readonly (readonly Cell[])[]): string {
+export function chartCsv(
+  tz: string,
+  labels: readonly string[],
+  x: readonly number[],
+  ys: readonly (readonly Cell[])[],
+): string {
   const lines = [[`time (${tz})`, ...labels].map(quote).join(',')];
   for (let i = 0; i < x.length; i++) {
     const row = [toLocalIso(x[i]! * 1000, tz)];

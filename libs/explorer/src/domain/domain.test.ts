@@ -43,7 +43,10 @@ describe('chart columns', () => {
       { start: '2017-01-01T00:00:00-06:00', count: 12, coverage: 1, avg: 2, min: 1, max: 3 },
       { start: '2017-01-01T01:00:00-06:00', count: 0, coverage: 0, avg: null, min: null, max: null },
     ]);
-    expect(c.x).toEqual([Date.parse('2017-01-01T06:00:00Z') / 1000, Date.parse('2017-01-01T07:00:00Z') / 1000]);
+    expect(c.x).toEqual([
+      Date.parse('2017-01-01T06:00:00Z') / 1000,
+      Date.parse('2017-01-01T07:00:00Z') / 1000,
+    ]);
     expect(c.avg).toEqual([2, null]);
     expect(c.coverage).toEqual([100, 0]);
   });
@@ -69,9 +72,29 @@ describe('chart columns', () => {
 });
 
 describe('tree', () => {
-  const p = (id: number, node: string, device: string, parameter: string, unit: string | null, kind: string | null) =>
-    ({ id, node, device, parameter, unit, kind, name: `${node}.${device}.${parameter}`, description: null }) as PointInfo;
-  const points = [p(1, 'EV', 'HX2', 'TEMP', 'degF', null), p(2, 'EV', 'AH1', 'FAN', null, 'state'), p(3, 'AB', 'M1', 'KW', 'kW', null)];
+  const p = (
+    id: number,
+    node: string,
+    device: string,
+    parameter: string,
+    unit: string | null,
+    kind: string | null,
+  ) =>
+    ({
+      id,
+      node,
+      device,
+      parameter,
+      unit,
+      kind,
+      name: `${node}.${device}.${parameter}`,
+      description: null,
+    }) as PointInfo;
+  const points = [
+    p(1, 'EV', 'HX2', 'TEMP', 'degF', null),
+    p(2, 'EV', 'AH1', 'FAN', null, 'state'),
+    p(3, 'AB', 'M1', 'KW', 'kW', null),
+  ];
 
   it('groups nodes, devices and parameters in name order', () => {
     expect(buildTree(points).map((n) => [n.node, n.devices.map((d) => d.device)])).toEqual([

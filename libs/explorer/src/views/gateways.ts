@@ -5,7 +5,10 @@ import { age } from '../domain/time.js';
 /** Gateway status, when this server has gateway-poller's `GET /api/v1/gateways`. */
 export async function gatewaysView(available: Features): Promise<void> {
   if (!available.gateways) {
-    setView(h('h1', {}, 'Gateways'), h('p', { class: 'note' }, 'This server has no gateways endpoint (GET /api/v1/gateways) yet.'));
+    setView(
+      h('h1', {}, 'Gateways'),
+      h('p', { class: 'note' }, 'This server has no gateways endpoint (GET /api/v1/gateways) yet.'),
+    );
     return;
   }
   setView(h('h1', {}, 'Gateways'), h('p', { class: 'muted' }, 'Loading…'));
@@ -25,8 +28,26 @@ export async function gatewaysView(available: Features): Promise<void> {
         : h(
             'table',
             { id: 'gateways' },
-            h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c)))),
-            h('tbody', {}, body.items.map((g) => h('tr', {}, columns.map((c) => h('td', {}, cell(g[c])))))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                columns.map((c) => h('th', {}, c)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              body.items.map((g) =>
+                h(
+                  'tr',
+                  {},
+                  columns.map((c) => h('td', {}, cell(g[c]))),
+                ),
+              ),
+            ),
           ),
     );
   } catch (err) {

@@ -1,5 +1,5 @@
 import { ApiError, request, session } from '../api.js';
-import { h, setView } from '../dom.js';
+import { h } from '../dom.js';
 
 /** The key prompt: shown first, and again with the API's message when a key stops working. */
 export function keyPrompt(message: string | null, done: () => void): void {
@@ -13,7 +13,11 @@ export function keyPrompt(message: string | null, done: () => void): void {
     required: true,
     'aria-describedby': 'key-help',
   });
-  const error = h('div', { id: 'key-error', role: 'alert' }, message ? h('p', { class: 'error' }, message) : null);
+  const error = h(
+    'div',
+    { id: 'key-error', role: 'alert' },
+    message ? h('p', { class: 'error' }, message) : null,
+  );
   const form = h(
     'form',
     { class: 'card key', 'aria-labelledby': 'key-title' },
@@ -38,10 +42,12 @@ export function keyPrompt(message: string | null, done: () => void): void {
       .then(() => done())
       .catch((err: unknown) => {
         session.clear();
-        error.replaceChildren(h('p', { class: 'error' }, err instanceof ApiError ? err.message : String(err)));
+        error.replaceChildren(
+          h('p', { class: 'error' }, err instanceof ApiError ? err.message : String(err)),
+        );
         input.focus();
       });
   });
-  setView(form);
+  document.getElementById('view')!.replaceChildren(form);
   input.focus();
 }

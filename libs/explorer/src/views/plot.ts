@@ -2,7 +2,12 @@ import uPlot from 'uplot';
 import { api, ApiError } from '../api.js';
 import { errorBox, fmtNumber, h, setView } from '../dom.js';
 import { chartCsv } from '../domain/csv.js';
-import { chooseResolution, intervalOf, type Resolution, type ResolutionChoice } from '../domain/resolution.js';
+import {
+  chooseResolution,
+  intervalOf,
+  type Resolution,
+  type ResolutionChoice,
+} from '../domain/resolution.js';
 import {
   aggregateColumns,
   joinTables,
@@ -55,7 +60,14 @@ async function rawSamples(id: number, from: number, to: number, signal: AbortSig
   return out;
 }
 
-async function fetchDrawn(points: PointInfo[], tz: string, from: number, to: number, resolution: Resolution, signal: AbortSignal): Promise<Drawn> {
+async function fetchDrawn(
+  points: PointInfo[],
+  tz: string,
+  from: number,
+  to: number,
+  resolution: Resolution,
+  signal: AbortSignal,
+): Promise<Drawn> {
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   const labels: string[] = [];
@@ -71,7 +83,13 @@ async function fetchDrawn(points: PointInfo[], tz: string, from: number, to: num
       series.push(
         { label: label(p), stroke: color, width: 1.5, spanGaps: false },
         // Samples of bad quality (estimated, data loss, out of range) as red marks on the line.
-        { label: `${p.name}: bad quality`, stroke: BAD, fill: BAD, paths: () => null, points: { show: true, size: 6, fill: BAD } },
+        {
+          label: `${p.name}: bad quality`,
+          stroke: BAD,
+          fill: BAD,
+          paths: () => null,
+          points: { show: true, size: 6, fill: BAD },
+        },
       );
       labels.push(label(p), `${p.name} bad quality`);
       summary.push(
@@ -100,7 +118,14 @@ async function fetchDrawn(points: PointInfo[], tz: string, from: number, to: num
       { label: `${label(p)} avg`, stroke: color, width: 1.5, spanGaps: false },
       { label: `${p.name} min`, stroke: `${color}66`, width: 0.5, spanGaps: false },
       { label: `${p.name} max`, stroke: `${color}66`, width: 0.5, spanGaps: false },
-      { label: `${p.name} coverage %`, stroke: '#868e96', width: 1, dash: [4, 4], scale: '%', spanGaps: false },
+      {
+        label: `${p.name} coverage %`,
+        stroke: '#868e96',
+        width: 1,
+        dash: [4, 4],
+        scale: '%',
+        spanGaps: false,
+      },
     );
     bands.push({ series: [base + 2, base + 1], fill: `${color}26` });
     labels.push(`${label(p)} avg`, `${p.name} min`, `${p.name} max`, `${p.name} coverage %`);
@@ -131,7 +156,11 @@ export async function plotView(params: URLSearchParams): Promise<void> {
     .filter((n) => Number.isInteger(n) && n > 0);
   setView(h('h1', {}, 'Plot'), h('p', { class: 'muted' }, 'Loading points…'));
   if (ids.length === 0) {
-    setView(h('h1', {}, 'Plot'), h('p', {}, 'No point chosen: pick points in a site’s tree.'), h('a', { href: '#/' }, 'Sites'));
+    setView(
+      h('h1', {}, 'Plot'),
+      h('p', {}, 'No point chosen: pick points in a site’s tree.'),
+      h('a', { href: '#/' }, 'Sites'),
+    );
     return;
   }
   let points: PointInfo[];
@@ -157,12 +186,19 @@ export async function plotView(params: URLSearchParams): Promise<void> {
   const resSelect = h(
     'select',
     { id: 'resolution' },
-    (['auto', 'raw', 'hourly', 'daily'] as const).map((r) => h('option', { value: r, selected: r === choice }, r === 'auto' ? 'automatic' : r)),
+    (['auto', 'raw', 'hourly', 'daily'] as const).map((r) =>
+      h('option', { value: r, selected: r === choice }, r === 'auto' ? 'automatic' : r),
+    ),
   );
   const status = h('p', { id: 'chart-status', 'aria-live': 'polite' });
   const summary = h('ul', { id: 'chart-summary', class: 'muted' });
   const error = h('div', { id: 'chart-error' });
-  const chartBox = h('div', { id: 'chart', class: 'chart', role: 'img', 'aria-label': `chart of ${points.map((p) => p.name).join(', ')}` });
+  const chartBox = h('div', {
+    id: 'chart',
+    class: 'chart',
+    role: 'img',
+    'aria-label': `chart of ${points.map((p) => p.name).join(', ')}`,
+  });
   const csvButton = h('button', { type: 'button', id: 'download-csv', disabled: true }, 'Download CSV');
 
   const form = h(
@@ -193,14 +229,23 @@ export async function plotView(params: URLSearchParams): Promise<void> {
   );
 
   setView(
-    h('h1', {}, points.length === 1 ? points[0]!.name : `${points.length} points`, h('span', { class: 'muted' }, ` · ${site.name}`)),
+    h(
+      'h1',
+      {},
+      points.length === 1 ? points[0]!.name : `${points.length} points`,
+      h('span', { class: 'muted' }, ` · ${site.name}`),
+    ),
     form,
     presets,
     status,
     error,
     chartBox,
     summary,
-    h('p', { class: 'muted' }, 'Drag across the chart to zoom in. Close up it shows raw samples; further out hourly or daily averages with their min–max band and coverage.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Drag across the chart to zoom in. Close up it shows raw samples; further out hourly or daily averages with their min–max band and coverage.',
+    ),
   );
 
   let plot: uPlot | null = null;
@@ -228,11 +273,16 @@ export async function plotView(params: URLSearchParams): Promise<void> {
   });
   csvButton.addEventListener('click', () => {
     if (!drawn) return;
-    const keep = drawn.x.map((x, i) => !drawn!.gapAt.has(x) || drawn!.ys.some((c) => c[i] !== null && c[i] !== undefined));
+    const keep = drawn.x.map(
+      (x, i) => !drawn!.gapAt.has(x) || drawn!.ys.some((c) => c[i] !== null && c[i] !== undefined),
+    );
     const x = drawn.x.filter((_, i) => keep[i]);
     const ys = drawn.ys.map((c) => c.filter((_, i) => keep[i]));
     const stamp = (ms: number) => toLocalInput(ms, tz).replace(/[-:]/g, '');
-    download(`ep-${ids.join('-')}-${drawn.resolution}-${stamp(from)}-${stamp(to)}.csv`, chartCsv(tz, drawn.labels, x, ys));
+    download(
+      `ep-${ids.join('-')}-${drawn.resolution}-${stamp(from)}-${stamp(to)}.csv`,
+      chartCsv(tz, drawn.labels, x, ys),
+    );
   });
 
   const width = () => Math.max(280, chartBox.clientWidth || window.innerWidth - 32);
@@ -243,10 +293,18 @@ export async function plotView(params: URLSearchParams): Promise<void> {
     controller?.abort();
     controller = new AbortController();
     const signal = controller.signal;
-    const resolution = chooseResolution(to - from, points.map((p) => p.intervalSeconds), choice);
+    const resolution = chooseResolution(
+      to - from,
+      points.map((p) => p.intervalSeconds),
+      choice,
+    );
     fromInput.value = toLocalInput(from, tz);
     toInput.value = toLocalInput(to, tz);
-    history.replaceState(null, '', `#/plot?points=${ids.join(',')}&from=${from}&to=${to}${choice === 'auto' ? '' : `&res=${choice}`}`);
+    history.replaceState(
+      null,
+      '',
+      `#/plot?points=${ids.join(',')}&from=${from}&to=${to}${choice === 'auto' ? '' : `&res=${choice}`}`,
+    );
     status.textContent = `Loading ${resolution === 'raw' ? 'raw samples' : `${resolution} aggregates`}…`;
     error.replaceChildren();
     try {
@@ -266,7 +324,9 @@ export async function plotView(params: URLSearchParams): Promise<void> {
           axes: [
             {},
             { label: [...new Set(points.map((p) => p.unit).filter(Boolean))].join(', ') || undefined },
-            ...(resolution === 'raw' ? [] : [{ scale: '%', side: 1, grid: { show: false }, label: 'coverage %' } as uPlot.Axis]),
+            ...(resolution === 'raw'
+              ? []
+              : [{ scale: '%', side: 1, grid: { show: false }, label: 'coverage %' } as uPlot.Axis]),
           ],
           cursor: { drag: { x: true, y: false, setScale: false } },
           hooks: {
@@ -289,18 +349,30 @@ export async function plotView(params: URLSearchParams): Promise<void> {
         data,
         chartBox,
       );
-      Object.assign(state, { data: data as EpChartState['data'], labels: d.labels, resolution, from, to, tz });
+      Object.assign(state, {
+        data: data as EpChartState['data'],
+        labels: d.labels,
+        resolution,
+        from,
+        to,
+        tz,
+      });
       window.__ep.chart = state;
       chartBox.dataset.resolution = resolution;
       csvButton.disabled = false;
-      const what = resolution === 'raw' ? 'Raw samples' : `${resolution === 'hourly' ? 'Hourly' : 'Daily'} averages with min–max band`;
+      const what =
+        resolution === 'raw'
+          ? 'Raw samples'
+          : `${resolution === 'hourly' ? 'Hourly' : 'Daily'} averages with min–max band`;
       status.textContent = `${what} (${choice === 'auto' ? 'chosen for this range' : 'as chosen'}) · ${formatLocal(from, tz)} – ${formatLocal(to, tz)} · times in ${zoneText(tz, to)}`;
       summary.replaceChildren(...d.summary.map((s) => h('li', {}, s)));
       if (d.x.length === 0) summary.append(h('li', {}, 'No data in this range.'));
     } catch (err) {
       if (signal.aborted || (err as Error).name === 'AbortError') return;
       status.textContent = '';
-      error.replaceChildren(errorBox(err, err instanceof ApiError ? `The API answered ${err.status}` : 'Could not draw'));
+      error.replaceChildren(
+        errorBox(err, err instanceof ApiError ? `The API answered ${err.status}` : 'Could not draw'),
+      );
     }
   }
   await load();

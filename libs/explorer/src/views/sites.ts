@@ -86,7 +86,12 @@ export async function treeView(siteKey: string, params: URLSearchParams): Promis
       { 'data-point': p.id },
       h('td', {}, box, h('label', { for: `sel-${p.id}`, class: 'sr-only' }, `select ${p.name}`)),
       h('th', { scope: 'row' }, h('a', { href: `#/plot?points=${p.id}`, title: p.name }, p.parameter)),
-      h('td', { class: 'num' }, valueText(p), p.lastQuality ? h('span', { class: 'bad', title: `quality ${p.lastQuality}` }, ' ⚠') : null),
+      h(
+        'td',
+        { class: 'num' },
+        valueText(p),
+        p.lastQuality ? h('span', { class: 'bad', title: `quality ${p.lastQuality}` }, ' ⚠') : null,
+      ),
       h('td', { title: last ? formatLocal(last, site.timezone) : '' }, last ? age(last, now) : 'no data'),
       h('td', { class: 'muted' }, [p.kind, p.description].filter(Boolean).join(' · ')),
     );
@@ -101,7 +106,12 @@ export async function treeView(siteKey: string, params: URLSearchParams): Promis
         h(
           'details',
           { open },
-          h('summary', {}, n.node, h('span', { class: 'muted' }, ` ${n.devices.reduce((a, d) => a + d.points.length, 0)}`)),
+          h(
+            'summary',
+            {},
+            n.node,
+            h('span', { class: 'muted' }, ` ${n.devices.reduce((a, d) => a + d.points.length, 0)}`),
+          ),
           n.devices.map((d) =>
             h(
               'div',
@@ -113,7 +123,15 @@ export async function treeView(siteKey: string, params: URLSearchParams): Promis
                 h(
                   'thead',
                   {},
-                  h('tr', {}, h('th', {}, ''), h('th', {}, 'parameter'), h('th', {}, 'last value'), h('th', {}, 'age'), h('th', {}, 'kind')),
+                  h(
+                    'tr',
+                    {},
+                    h('th', {}, ''),
+                    h('th', {}, 'parameter'),
+                    h('th', {}, 'last value'),
+                    h('th', {}, 'age'),
+                    h('th', {}, 'kind'),
+                  ),
                 ),
                 h('tbody', {}, d.points.map(row)),
               ),
@@ -124,7 +142,11 @@ export async function treeView(siteKey: string, params: URLSearchParams): Promis
     );
   };
   search.addEventListener('input', () => {
-    history.replaceState(null, '', `#/sites/${encodeURIComponent(siteKey)}${search.value ? `?q=${encodeURIComponent(search.value)}` : ''}`);
+    history.replaceState(
+      null,
+      '',
+      `#/sites/${encodeURIComponent(siteKey)}${search.value ? `?q=${encodeURIComponent(search.value)}` : ''}`,
+    );
     render();
   });
 

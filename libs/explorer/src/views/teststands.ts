@@ -26,7 +26,8 @@ interface Message {
 }
 
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const power = (code: number | null) => (code === 600 ? 'on (600)' : code === 610 ? 'off (610)' : code === null ? '—' : String(code));
+const power = (code: number | null) =>
+  code === 600 ? 'on (600)' : code === 610 ? 'off (610)' : code === null ? '—' : String(code);
 const COLORS = ['#1f6feb', '#d9480f', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285'];
 
 export async function teststandsView(): Promise<void> {
@@ -41,7 +42,15 @@ export async function teststandsView(): Promise<void> {
         : h(
             'table',
             { id: 'stands' },
-            h('thead', {}, h('tr', {}, ['stand', 'module', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['stand', 'module', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)),
+              ),
+            ),
             h(
               'tbody',
               {},
@@ -49,11 +58,19 @@ export async function teststandsView(): Promise<void> {
                 h(
                   'tr',
                   {},
-                  h('th', { scope: 'row' }, h('a', { href: `#/teststands/${encodeURIComponent(t.stand)}` }, t.stand)),
+                  h(
+                    'th',
+                    { scope: 'row' },
+                    h('a', { href: `#/teststands/${encodeURIComponent(t.stand)}` }, t.stand),
+                  ),
                   h('td', {}, t.module || '(stand)'),
                   h('td', {}, power(t.powerCode)),
                   h('td', {}, t.statusCode ?? '—'),
-                  h('td', { title: formatLocal(Date.parse(t.lastSeen), ZONE) }, age(Date.parse(t.lastSeen), now)),
+                  h(
+                    'td',
+                    { title: formatLocal(Date.parse(t.lastSeen), ZONE) },
+                    age(Date.parse(t.lastSeen), now),
+                  ),
                 ),
               ),
             ),
@@ -68,10 +85,15 @@ export async function teststandsView(): Promise<void> {
 /** A data package: one series per numeric key, against the index in the package. */
 function packageChart(m: Message): HTMLElement {
   const box = h('div', { class: 'chart small', role: 'img', 'aria-label': `data of package ${m.id}` });
-  const keys = Object.entries(m.data ?? {}).filter(([, v]) => Array.isArray(v) && v.some((x) => typeof x === 'number'));
+  const keys = Object.entries(m.data ?? {}).filter(
+    ([, v]) => Array.isArray(v) && v.some((x) => typeof x === 'number'),
+  );
   if (keys.length === 0) return h('p', { class: 'muted' }, 'No numeric data series in this package.');
   const n = Math.max(...keys.map(([, v]) => v.length));
-  const data = [Array.from({ length: n }, (_, i) => i), ...keys.map(([, v]) => v.map((x) => (typeof x === 'number' ? x : null)))];
+  const data = [
+    Array.from({ length: n }, (_, i) => i),
+    ...keys.map(([, v]) => v.map((x) => (typeof x === 'number' ? x : null))),
+  ];
   requestAnimationFrame(() => {
     new uPlot(
       {
@@ -79,7 +101,10 @@ function packageChart(m: Message): HTMLElement {
         height: 220,
         scales: { x: { time: false } },
         axes: [{ label: 'index' }, {}],
-        series: [{ label: 'index' }, ...keys.map(([k], i) => ({ label: k, stroke: COLORS[i % COLORS.length]! }))],
+        series: [
+          { label: 'index' },
+          ...keys.map(([k], i) => ({ label: k, stroke: COLORS[i % COLORS.length]! })),
+        ],
       },
       data as uPlot.AlignedData,
       box,
@@ -89,7 +114,11 @@ function packageChart(m: Message): HTMLElement {
 }
 
 function commandPanel(stand: string, modules: string[]): HTMLElement {
-  const params = h('textarea', { id: 'command-parameters', rows: 4, spellcheck: false }, '{\n  "testId": "T-1"\n}');
+  const params = h(
+    'textarea',
+    { id: 'command-parameters', rows: 4, spellcheck: false },
+    '{\n  "testId": "T-1"\n}',
+  );
   const commandInput = h('input', { id: 'command-name', value: 'start', required: true });
   const moduleSelect = h(
     'select',
@@ -122,26 +151,45 @@ function commandPanel(stand: string, modules: string[]): HTMLElement {
       }
       out.replaceChildren(h('p', {}, 'Sending…'));
       try {
-        const sent = await api<Record<string, unknown>>(`/api/v1/teststands/${encodeURIComponent(stand)}/commands`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ module: moduleSelect.value, commands: [commandInput.value], parameters }),
-        });
+        const sent = await api<Record<string, unknown>>(
+          `/api/v1/teststands/${encodeURIComponent(stand)}/commands`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ module: moduleSelect.value, commands: [commandInput.value], parameters }),
+          },
+        );
         const id = sent.id ?? sent.commandId;
         let current = sent;
         // The reply arrives asynchronously (handler → broker → stand → result): poll the command.
         for (let i = 0; i < 60 && id !== undefined; i++) {
-          out.replaceChildren(h('p', { id: 'command-status' }, `Command ${String(id)}: ${String(current.status ?? 'sent')}, waiting for the reply…`));
-          if (current.reply || ['replied', 'answered', 'failed', 'refused', 'timeout', 'expired'].includes(String(current.status))) break;
+          out.replaceChildren(
+            h(
+              'p',
+              { id: 'command-status' },
+              `Command ${String(id)}: ${String(current.status ?? 'sent')}, waiting for the reply…`,
+            ),
+          );
+          if (
+            current.reply ||
+            ['replied', 'answered', 'failed', 'refused', 'timeout', 'expired'].includes(
+              String(current.status),
+            )
+          )
+            break;
           await new Promise((r) => setTimeout(r, 500));
-          current = await api(`/api/v1/teststands/${encodeURIComponent(stand)}/commands/${encodeURIComponent(String(id))}`);
+          current = await api(
+            `/api/v1/teststands/${encodeURIComponent(stand)}/commands/${encodeURIComponent(String(id))}`,
+          );
         }
         out.replaceChildren(
           h('p', { id: 'command-status' }, `Command ${String(id)}: ${String(current.status ?? '')}`),
           h('pre', { id: 'command-reply' }, JSON.stringify(current, null, 2)),
         );
       } catch (err) {
-        out.replaceChildren(errorBox(err, err instanceof ApiError ? `The API answered ${err.status}` : undefined));
+        out.replaceChildren(
+          errorBox(err, err instanceof ApiError ? `The API answered ${err.status}` : undefined),
+        );
       }
     })();
   });
@@ -153,7 +201,12 @@ export async function standView(stand: string, available: Features): Promise<voi
   try {
     const { items } = await api<{ items: StandModule[] }>('/api/v1/teststands');
     const modules = items.filter((t) => t.stand === stand);
-    const packages = (await allPages<Message>(`/api/v1/teststands/${encodeURIComponent(stand)}/messages?kind=data&limit=500`, 5000))
+    const packages = (
+      await allPages<Message>(
+        `/api/v1/teststands/${encodeURIComponent(stand)}/messages?kind=data&limit=500`,
+        5000,
+      )
+    )
       .slice(-20)
       .reverse();
     const now = Date.now();
@@ -163,12 +216,20 @@ export async function standView(stand: string, available: Features): Promise<voi
         'ul',
         {},
         modules.map((m) =>
-          h('li', {}, `${m.module || '(stand)'}: power ${power(m.powerCode)}, status ${m.statusCode ?? '—'}, last seen ${age(Date.parse(m.lastSeen), now)}`),
+          h(
+            'li',
+            {},
+            `${m.module || '(stand)'}: power ${power(m.powerCode)}, status ${m.statusCode ?? '—'}, last seen ${age(Date.parse(m.lastSeen), now)}`,
+          ),
         ),
       ),
       available.commands
         ? commandPanel(stand, [...new Set(modules.map((m) => m.module))])
-        : h('p', { class: 'note', id: 'commands-unavailable' }, 'Commands: this server has no commands endpoint (POST /api/v1/teststands/{stand}/commands) yet.'),
+        : h(
+            'p',
+            { class: 'note', id: 'commands-unavailable' },
+            'Commands: this server has no commands endpoint (POST /api/v1/teststands/{stand}/commands) yet.',
+          ),
       h('h2', {}, `Data packages (${packages.length === 20 ? 'newest 20' : packages.length})`),
       packages.length === 0
         ? h('p', { class: 'muted' }, 'No data package yet.')
@@ -176,17 +237,42 @@ export async function standView(stand: string, available: Features): Promise<voi
             h(
               'details',
               { class: 'package', open: m === packages[0] },
-              h('summary', {}, `${formatLocal(Date.parse(m.receivedAt), ZONE)} · ${m.module || '(stand)'} · ${m.msgType ?? m.kind}${m.valid ? '' : ' · invalid'}`),
+              h(
+                'summary',
+                {},
+                `${formatLocal(Date.parse(m.receivedAt), ZONE)} · ${m.module || '(stand)'} · ${m.msgType ?? m.kind}${m.valid ? '' : ' · invalid'}`,
+              ),
               m.parameters
                 ? h(
                     'table',
                     { class: 'params' },
-                    h('tbody', {}, Object.entries(m.parameters).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))),
+                    h(
+                      'tbody',
+                      {},
+                      Object.entries(m.parameters).map(([k, v]) =>
+                        h(
+                          'tr',
+                          {},
+                          h('th', { scope: 'row' }, k),
+                          h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v)),
+                        ),
+                      ),
+                    ),
                   )
                 : null,
-              m.errors.length ? h('ul', { class: 'error' }, m.errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
+              m.errors.length
+                ? h(
+                    'ul',
+                    { class: 'error' },
+                    m.errors.map((e) => h('li', {}, `${e.field}: ${e.message}`)),
+                  )
+                : null,
               packageChart(m),
-              h('button', { type: 'button', onclick: () => void downloadPackage(stand, m.id) }, 'Download CSV'),
+              h(
+                'button',
+                { type: 'button', onclick: () => void downloadPackage(stand, m.id) },
+                'Download CSV',
+              ),
             ),
           ),
     );

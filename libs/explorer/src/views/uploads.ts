@@ -44,7 +44,9 @@ let panel: HTMLElement | null = null;
 /** Siemens Insight reports start with `Key Name:`/`Point_N:` lines or point definitions; the rest is ALC. */
 async function guessKind(file: File): Promise<'siemens' | 'alc'> {
   const head = await file.slice(0, 4096).text();
-  return /^(\uFEFF)?"?(Key Name:|Point_\d+:|Point System Name:|Report Number:|<>Date)/m.test(head) ? 'siemens' : 'alc';
+  return /^(\uFEFF)?"?(Key Name:|Point_\d+:|Point System Name:|Report Number:|<>Date)/m.test(head)
+    ? 'siemens'
+    : 'alc';
 }
 
 function issuesTable(errors: Issue[], total: number): HTMLElement | null {
@@ -52,7 +54,11 @@ function issuesTable(errors: Issue[], total: number): HTMLElement | null {
   return h(
     'div',
     {},
-    h('h3', {}, `Rejected rows (${fmtNumber(total)}${total > errors.length ? `, first ${errors.length} listed` : ''})`),
+    h(
+      'h3',
+      {},
+      `Rejected rows (${fmtNumber(total)}${total > errors.length ? `, first ${errors.length} listed` : ''})`,
+    ),
     h(
       'table',
       { class: 'issues' },
@@ -60,7 +66,15 @@ function issuesTable(errors: Issue[], total: number): HTMLElement | null {
       h(
         'tbody',
         {},
-        errors.map((e) => h('tr', {}, h('td', { class: 'num' }, e.line), h('td', { class: 'num' }, e.column ?? ''), h('td', {}, e.reason))),
+        errors.map((e) =>
+          h(
+            'tr',
+            {},
+            h('td', { class: 'num' }, e.line),
+            h('td', { class: 'num' }, e.column ?? ''),
+            h('td', {}, e.reason),
+          ),
+        ),
       ),
     ),
   );
@@ -72,7 +86,9 @@ function reportView(r: Report, tz: string | undefined): HTMLElement {
     'section',
     { id: 'upload-report', class: 'card', 'aria-label': 'upload report' },
     h('h2', {}, `Report: ${u.filename ?? u.uploadId}`),
-    u.duplicate ? h('p', { class: 'muted' }, 'This exact file was uploaded before; nothing was ingested again.') : null,
+    u.duplicate
+      ? h('p', { class: 'muted' }, 'This exact file was uploaded before; nothing was ingested again.')
+      : null,
     h(
       'dl',
       { class: 'report' },
@@ -118,7 +134,13 @@ async function listUploads(target: HTMLElement): Promise<void> {
             h(
               'thead',
               {},
-              h('tr', {}, ['received', 'file', 'format', 'site', 'status', 'samples', 'rejected'].map((t) => h('th', {}, t))),
+              h(
+                'tr',
+                {},
+                ['received', 'file', 'format', 'site', 'status', 'samples', 'rejected'].map((t) =>
+                  h('th', {}, t),
+                ),
+              ),
             ),
             h(
               'tbody',
@@ -132,7 +154,11 @@ async function listUploads(target: HTMLElement): Promise<void> {
                   h('td', {}, u.format ?? '—'),
                   h('td', {}, u.site),
                   h('td', { class: `status-${u.status}` }, u.status),
-                  h('td', { class: 'num' }, `${fmtNumber(u.counts.samplesStored)} / ${fmtNumber(u.counts.samples)}`),
+                  h(
+                    'td',
+                    { class: 'num' },
+                    `${fmtNumber(u.counts.samplesStored)} / ${fmtNumber(u.counts.samples)}`,
+                  ),
                   h('td', { class: 'num' }, fmtNumber(u.counts.rejected)),
                 ),
               ),
@@ -152,7 +178,13 @@ function post(url: string, file: File, onSent: (fraction: number) => void, onRec
     for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => e.lengthComputable && onSent(e.loaded / e.total);
     xhr.upload.onload = () => onReceived();
-    xhr.onload = () => resolve(new Response(xhr.responseText, { status: xhr.status, headers: { 'content-type': 'application/json' } }));
+    xhr.onload = () =>
+      resolve(
+        new Response(xhr.responseText, {
+          status: xhr.status,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
     xhr.onerror = () => reject(new ApiError(0, 'The upload did not reach the server (network error).'));
     const body = new FormData();
     body.append('file', file, file.name);
@@ -184,9 +216,12 @@ export async function uploadFile(file: File): Promise<void> {
     while (!answered) {
       await sleep(400);
       if (answered) break;
-      const { items } = await api<{ items: Upload[] }>(`/api/v1/uploads?site=${encodeURIComponent(site)}&limit=5`).catch(() => ({ items: [] as Upload[] }));
+      const { items } = await api<{ items: Upload[] }>(
+        `/api/v1/uploads?site=${encodeURIComponent(site)}&limit=5`,
+      ).catch(() => ({ items: [] as Upload[] }));
       const u = items.find((x) => x.filename === file.name && Date.parse(x.receivedAt) >= started - 60_000);
-      if (u && !answered) phase(`Server has the file: ${u.status} (${fmtNumber(u.counts.samples)} samples so far)`, null);
+      if (u && !answered)
+        phase(`Server has the file: ${u.status} (${fmtNumber(u.counts.samples)} samples so far)`, null);
     }
   };
   try {
@@ -203,7 +238,10 @@ export async function uploadFile(file: File): Promise<void> {
     if (!res.ok) {
       const err = await errorOf(res);
       if (res.status === 401) session.clear();
-      out.replaceChildren(h('h2', {}, `${file.name}: refused`), errorBox(err, `upload-ingest answered ${res.status}`));
+      out.replaceChildren(
+        h('h2', {}, `${file.name}: refused`),
+        errorBox(err, `upload-ingest answered ${res.status}`),
+      );
       return;
     }
     let report = (await res.json()) as Report;
@@ -237,7 +275,13 @@ export async function uploadsView(): Promise<void> {
   const fileInput = h('input', { id: 'upload-file', type: 'file', accept: '.csv,.txt,text/csv' });
   const drop = h(
     'div',
-    { id: 'drop-zone', class: 'drop', tabindex: 0, role: 'button', 'aria-label': 'Drop a Siemens or ALC file here, or press Enter to choose one' },
+    {
+      id: 'drop-zone',
+      class: 'drop',
+      tabindex: 0,
+      role: 'button',
+      'aria-label': 'Drop a Siemens or ALC file here, or press Enter to choose one',
+    },
     'Drop a Siemens Insight or Automated Logic CSV here, or press Enter to choose a file.',
   );
   drop.addEventListener('click', () => fileInput.click());
@@ -260,12 +304,20 @@ export async function uploadsView(): Promise<void> {
   setView(
     h('h1', {}, 'Uploads'),
     sites.length === 0
-      ? h('p', { class: 'error' }, 'No site to upload to: an administrator adds one with `pnpm ep sites add <key> --tz <zone>`.')
+      ? h(
+          'p',
+          { class: 'error' },
+          'No site to upload to: an administrator adds one with `pnpm ep sites add <key> --tz <zone>`.',
+        )
       : h(
           'form',
           { id: 'upload-form', class: 'toolbar', onsubmit: (e: Event) => e.preventDefault() },
           h('label', { for: 'upload-site' }, 'Site'),
-          h('select', { id: 'upload-site' }, sites.map((s) => h('option', { value: s.key }, `${s.name} (${s.timezone})`))),
+          h(
+            'select',
+            { id: 'upload-site' },
+            sites.map((s) => h('option', { value: s.key }, `${s.name} (${s.timezone})`)),
+          ),
           h('label', { for: 'upload-kind' }, 'Exported by'),
           h(
             'select',

@@ -62,7 +62,14 @@ function readApp(dir: string): Map<string, { body: Buffer; type: string }> {
   return files;
 }
 
-const FORWARDED = ['authorization', 'content-type', 'content-length', 'traceparent', 'tracestate', 'x-request-id'];
+const FORWARDED = [
+  'authorization',
+  'content-type',
+  'content-length',
+  'traceparent',
+  'tracestate',
+  'x-request-id',
+];
 
 export async function explorerRoutes(app: FastifyInstance, options: ExplorerOptions): Promise<void> {
   const dir = options.dir ?? defaultExplorerDir();
@@ -123,7 +130,10 @@ export async function explorerRoutes(app: FastifyInstance, options: ExplorerOpti
         try {
           // Node's fetch streams an async-iterable body (the request itself) with duplex 'half'.
           const init = { method: 'POST', headers, body: request.raw, duplex: 'half' };
-          res = await fetch(`${options.uploadUrl.replace(/\/$/, '')}/upload/${kind}${search}`, init as RequestInit);
+          res = await fetch(
+            `${options.uploadUrl.replace(/\/$/, '')}/upload/${kind}${search}`,
+            init as RequestInit,
+          );
         } catch (err) {
           request.log.warn({ err }, 'upload-ingest did not answer');
           throw new HttpError(502, 'upload-ingest did not answer; try again later');
