@@ -114,12 +114,12 @@ describe('explorer in a browser', () => {
     expect(await page.textContent('#report-points')).toBe(upload.counts.points.toLocaleString('en-US'));
     expect(await page.textContent('#report-samples')).toBe(upload.counts.samples.toLocaleString('en-US'));
     expect(await page.textContent('#report-rejected')).toBe(upload.counts.rejected.toLocaleString('en-US'));
-    if (upload.errors.length > 0) {
-      const first = upload.errors[0];
-      expect(await page.textContent('#upload-report table.issues tbody tr:first-child')).toContain(
-        first.reason,
-      );
-    }
+    expect(upload.counts.rejected).toBeGreaterThanOrEqual(1);
+    const first = upload.errors[0];
+    expect(first.line).toBe(171);
+    const row = await page.textContent('#upload-report table.issues tbody tr:first-child');
+    expect(row).toContain('171');
+    expect(row).toContain(first.reason);
     // The earlier uploads, with their status.
     await page.waitForSelector(`#uploads-table tr[data-upload="${upload.id}"]`);
     expect(await page.textContent(`#uploads-table tr[data-upload="${upload.id}"]`)).toContain('stored');

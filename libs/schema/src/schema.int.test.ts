@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb } from '@ep/db';
 import type { TestDatabase } from '@ep/testkit';
 import { sql, type Kysely } from 'kysely';
-import { migrateToLatest, UPLOAD_STATUSES, type Database } from './index.js';
+import { migrateToLatest, migrations, UPLOAD_STATUSES, type Database } from './index.js';
 import { createMigratedTestDatabase } from './testing.js';
 
 // Every column of every table in `Database`. The mapped type makes the compiler reject a missing
@@ -210,6 +210,23 @@ describe('@ep/schema against a migrated database', () => {
   });
 
   it('applies nothing when migrated again', async () => {
-    expect(await migrateToLatest(db)).toEqual({ applied: [], alreadyApplied: 1 });
+    expect(await migrateToLatest(db)).toEqual({
+      applied: [],
+      alreadyApplied: Object.keys(migrations).length,
+    });
+  });
+
+  it('settles a published upload as stored once every batch is stored, and nothing else', async () => {
+    const settled = async (status: string, stored: number, batches: number) =>
+      (
+        await sql<{ s: string }>`SELECT upload_status_settled(${status}, ${stored}, ${batches}) AS s`.execute(
+          db,
+        )
+      ).rows[0]?.s;
+    expect(await settled('published', 3, 3)).toBe('stored');
+    expect(await settled('published', 4, 3)).toBe('stored');
+    expect(await settled('published', 2, 3)).toBe('published');
+    expect(await settled('publishing', 3, 3)).toBe('publishing');
+    expect(await settled('failed', 3, 3)).toBe('failed');
   });
 });
