@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateApiKey } from '@ep/auth';
 import { natsNames, type TeststandEventInput } from '@ep/contracts';
@@ -7,14 +6,14 @@ import { connectNats, publish } from '@ep/nats';
 import { silentLogger } from '@ep/logger';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { freePort, infraUrls, uniquePrefix, waitFor } from '@ep/testkit';
+import { freePort, infraUrls, startService, uniquePrefix, waitFor, type ServiceProcess } from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { chromium, type Browser } from 'playwright-core';
 
 /**
  * The real system the explorer talks to, for its browser tests and benchmark: a fresh migrated
  * database, its own NATS prefix, measurement-store, upload-ingest and query-api each running as
- * its own process (`node src/main.ts`, as `pnpm dev` runs them), query-api serving the built app
+ * its own process (testkit's startService: the package's `start` script), query-api serving the built app
  * and forwarding /upload/* to upload-ingest. Only the first admin key is inserted directly.
  */
 export interface Stack {
@@ -34,37 +33,24 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const APP_DIR = fileURLToPath(new URL('../dist/app', import.meta.url));
 export const CHROMIUM = process.env.EP_CHROMIUM ?? '/usr/bin/chromium';
 
-function startService(dir: string, env: Record<string, string>, logs: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@ep/source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: `${root}${dir}`,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (b: Buffer) => {
-    logs.push(`[${dir}] ${b.toString()}`);
-    if (logs.length > 200) logs.shift();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return child;
-}
-
-async function ready(url: string, child: ChildProcess, logs: string[]): Promise<void> {
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${logs.join('')}`);
-      return (
+/** Polls /readyz until it answers 200; fails at once with the service's output if it exits. */
+async function ready(url: string, service: ServiceProcess): Promise<void> {
+  await Promise.race([
+    service.exited,
+    waitFor(
+      async () =>
         (await fetch(url)
           .then((r) => r.ok)
-          .catch(() => false)) || undefined
-      );
-    },
-    { what: `${url} ready`, timeoutMs: 60_000 },
-  );
+          .catch(() => false)) || undefined,
+      {
+        what: `${url} ready`,
+        timeoutMs: 60_000,
+      },
+    ),
+  ]);
 }
 
 export async function startStack(
@@ -81,48 +67,33 @@ export async function startStack(
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
   const common = { DATABASE_URL: testDb.url, NATS_URL: natsUrl, EP_NATS_PREFIX: prefix };
-  const logs: string[] = [];
   const [storePort, ingestPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const children: ChildProcess[] = [];
-  const stopAll = async () => {
-    // Each child stops on SIGTERM (its lifecycle drains); the ones we started, by their handle.
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null) return resolve();
-            const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-            c.once('exit', () => (clearTimeout(t), resolve()));
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+  const services: ServiceProcess[] = [];
+  // Each stops on SIGTERM (its lifecycle drains); only the processes started here.
+  const stopAll = () => Promise.all(services.map((s) => s.stop()));
+  const start = async (name: string, env: Record<string, string>) => {
+    const service = startService(name, { LOG_LEVEL: 'warn', ...env }, { stderr: 'ignore' });
+    services.push(service);
+    return service;
   };
   const nc = await connectNats({ url: natsUrl, name: `explorer-${label}`, logger: silentLogger() });
   const names = natsNames(prefix);
   try {
-    const store = startService(
-      'services/measurement-store',
-      { ...common, PORT: String(storePort), ...options.storeEnv },
-      logs,
-    );
-    children.push(store);
-    await ready(`http://127.0.0.1:${storePort}/readyz`, store, logs);
-    const ingest = startService('services/upload-ingest', { ...common, PORT: String(ingestPort) }, logs);
-    children.push(ingest);
-    const api = startService(
-      'services/query-api',
-      {
-        DATABASE_URL: testDb.url,
-        PORT: String(apiPort),
-        EXPLORER_DIR: APP_DIR,
-        UPLOAD_INGEST_URL: `http://127.0.0.1:${ingestPort}`,
-      },
-      logs,
-    );
-    children.push(api);
-    await ready(`http://127.0.0.1:${ingestPort}/readyz`, ingest, logs);
-    await ready(`http://127.0.0.1:${apiPort}/readyz`, api, logs);
+    const store = await start('measurement-store', {
+      ...common,
+      PORT: String(storePort),
+      ...options.storeEnv,
+    });
+    await ready(`http://127.0.0.1:${storePort}/readyz`, store);
+    const ingest = await start('upload-ingest', { ...common, PORT: String(ingestPort) });
+    const api = await start('query-api', {
+      DATABASE_URL: testDb.url,
+      PORT: String(apiPort),
+      EXPLORER_DIR: APP_DIR,
+      UPLOAD_INGEST_URL: `http://127.0.0.1:${ingestPort}`,
+    });
+    await ready(`http://127.0.0.1:${ingestPort}/readyz`, ingest);
+    await ready(`http://127.0.0.1:${apiPort}/readyz`, api);
   } catch (err) {
     await stopAll();
     await nc.close();
