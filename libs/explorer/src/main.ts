@@ -54,9 +54,9 @@ async function route(): Promise<void> {
     case 'uploads':
       return uploadsView();
     case 'teststands':
-      return parts[1] ? standView(parts[1], available) : teststandsView();
+      return parts[1] ? standView(parts[1], await found) : teststandsView();
     case 'gateways':
-      return gatewaysView(available);
+      return gatewaysView(await found);
     default:
       location.hash = '#/';
   }
@@ -79,6 +79,12 @@ document.addEventListener('drop', (e) => {
 });
 
 window.__ep = { ready: false };
-available = await features();
+// The optional endpoints are looked up beside the first page, not before it: only the panels
+// that depend on them wait (see route()).
+const found = features().then((f) => {
+  available = f;
+  nav();
+  return f;
+});
 await route();
 window.__ep.ready = true;

@@ -62,8 +62,13 @@ export const explorerSuite: Suite = {
           const t = performance.now();
           await page.goto(`${stack.base}/${hash}`);
           await page.waitForFunction(
-            `(() => { const c = window.__ep && window.__ep.chart; return c && c.resolution === ${JSON.stringify(resolution)} && c.draws > 0 && c.data[0].length >= ${rows}; })()`,
-            undefined,
+            ([n, r]) => {
+              // Runs in the page (whose CSP forbids string evaluation); no DOM types in this package.
+              type Chart = { resolution: string; draws: number; data: unknown[][] };
+              const c = (globalThis as unknown as { __ep?: { chart?: Chart } }).__ep?.chart;
+              return !!c && c.resolution === r && c.draws > 0 && c.data[0]!.length >= n;
+            },
+            [rows, resolution] as const,
             { timeout: 120_000, polling: 5 },
           );
           if (i > 0) times.push(performance.now() - t); // the first run warms the server
