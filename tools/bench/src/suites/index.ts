@@ -7,4 +7,11 @@ import { querySuite } from './query.js';
 import { storeSuite } from './store.js';
 
 /** Every suite `pnpm bench <suite>` knows. Adding one is one line here. */
-export const suites: Suite[] = [natsSuite, notifierSuite, csvIngestSuite, querySuite, storeSuite, explorerSuite];
+export const suites: Suite[] = [
+  natsSuite,
+  notifierSuite,
+  csvIngestSuite,
+  querySuite,
+  storeSuite,
+  explorerSuite,
+];
