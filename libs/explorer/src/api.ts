@@ -87,6 +87,8 @@ export async function allPages<T>(path: string, max = 100_000): Promise<T[]> {
 export interface Features {
   commands: boolean;
   gateways: boolean;
+  /** Test-stand packages as xlsx (`…/messages/{id}/export`). */
+  packageExport: boolean;
 }
 
 export async function features(): Promise<Features> {
@@ -97,8 +99,9 @@ export async function features(): Promise<Features> {
     return {
       commands: paths.some((p) => /^\/api\/v1\/teststands\/\{[^}]+\}\/commands$/.test(p)),
       gateways: paths.includes('/api/v1/gateways'),
+      packageExport: paths.some((p) => /\/teststands\/\{[^}]+\}\/messages\/\{[^}]+\}\/export$/.test(p)),
     };
   } catch {
-    return { commands: false, gateways: false };
+    return { commands: false, gateways: false, packageExport: false };
   }
 }

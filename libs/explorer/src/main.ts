@@ -12,7 +12,7 @@ import { gatewaysView } from './views/gateways.js';
 // Hash routes keep the app one static file set: #/, #/sites/KEY, #/plot?points=1,2, #/uploads,
 // #/teststands[/STAND], #/gateways.
 
-let available: Features = { commands: false, gateways: false };
+let available: Features = { commands: false, gateways: false, packageExport: false };
 
 function nav(): void {
   const links: [string, string][] = [

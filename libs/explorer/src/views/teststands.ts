@@ -113,6 +113,44 @@ function packageChart(m: Message): HTMLElement {
   return box;
 }
 
+interface Command {
+  id: number;
+  module: string;
+  topic: string;
+  commands: string[];
+  outcome: string;
+  sentAt: string | null;
+  error: string | null;
+  state: 'pending' | 'answered' | 'no answer' | 'refused' | 'failed';
+  replyWindowSeconds: number;
+  reply: { messageId: number; statusCode: number | null; receivedAt: string } | null;
+}
+
+function commandView(c: Command): HTMLElement {
+  const when = (iso: string) => formatLocal(Date.parse(iso), ZONE);
+  return h(
+    'div',
+    { class: c.state === 'refused' || c.state === 'failed' ? 'error' : 'card', id: 'command-view' },
+    h(
+      'p',
+      { id: 'command-status' },
+      `Command ${c.id} (${c.commands.join(', ')} → ${c.topic}): `,
+      h('strong', {}, c.state),
+    ),
+    c.sentAt ? h('p', {}, `Sent ${when(c.sentAt)} (the broker took it).`) : null,
+    c.error ? h('p', {}, c.error) : null,
+    c.reply
+      ? h(
+          'p',
+          { id: 'command-reply' },
+          `Reply: status ${c.reply.statusCode ?? '—'} at ${when(c.reply.receivedAt)} (message ${c.reply.messageId}).`,
+        )
+      : c.state === 'pending'
+        ? h('p', {}, `Waiting for the stand’s reply (up to ${c.replyWindowSeconds} s)…`)
+        : null,
+  );
+}
+
 function commandPanel(stand: string, modules: string[]): HTMLElement {
   const params = h(
     'textarea',
@@ -151,41 +189,28 @@ function commandPanel(stand: string, modules: string[]): HTMLElement {
       }
       out.replaceChildren(h('p', {}, 'Sending…'));
       try {
-        const sent = await api<Record<string, unknown>>(
-          `/api/v1/teststands/${encodeURIComponent(stand)}/commands`,
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ module: moduleSelect.value, commands: [commandInput.value], parameters }),
-          },
-        );
-        const id = sent.id ?? sent.commandId;
-        let current = sent;
-        // The reply arrives asynchronously (handler → broker → stand → result): poll the command.
-        for (let i = 0; i < 60 && id !== undefined; i++) {
-          out.replaceChildren(
-            h(
-              'p',
-              { id: 'command-status' },
-              `Command ${String(id)}: ${String(current.status ?? 'sent')}, waiting for the reply…`,
-            ),
-          );
-          if (
-            current.reply ||
-            ['replied', 'answered', 'failed', 'refused', 'timeout', 'expired'].includes(
-              String(current.status),
-            )
-          )
-            break;
+        const path = `/api/v1/teststands/${encodeURIComponent(stand)}/commands`;
+        let command = await api<Command>(path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            ...(moduleSelect.value ? { module: moduleSelect.value } : {}),
+            commands: [commandInput.value],
+            parameters,
+          }),
+        });
+        // The broker took it (201); the stand's reply is its next status message, which the
+        // command record shows when it arrives: poll until the state is final.
+        for (
+          let i = 0;
+          command.state === 'pending' && i < 2 * Math.max(60, command.replyWindowSeconds);
+          i++
+        ) {
+          out.replaceChildren(commandView(command));
           await new Promise((r) => setTimeout(r, 500));
-          current = await api(
-            `/api/v1/teststands/${encodeURIComponent(stand)}/commands/${encodeURIComponent(String(id))}`,
-          );
+          command = await api<Command>(`${path}/${command.id}`);
         }
-        out.replaceChildren(
-          h('p', { id: 'command-status' }, `Command ${String(id)}: ${String(current.status ?? '')}`),
-          h('pre', { id: 'command-reply' }, JSON.stringify(current, null, 2)),
-        );
+        out.replaceChildren(commandView(command));
       } catch (err) {
         out.replaceChildren(
           errorBox(err, err instanceof ApiError ? `The API answered ${err.status}` : undefined),
@@ -270,9 +295,16 @@ export async function standView(stand: string, available: Features): Promise<voi
               packageChart(m),
               h(
                 'button',
-                { type: 'button', onclick: () => void downloadPackage(stand, m.id) },
+                { type: 'button', onclick: () => void downloadPackage(stand, m.id, 'csv') },
                 'Download CSV',
               ),
+              available.packageExport
+                ? h(
+                    'button',
+                    { type: 'button', onclick: () => void downloadPackage(stand, m.id, 'xlsx') },
+                    'Download xlsx',
+                  )
+                : null,
             ),
           ),
     );
@@ -281,11 +313,13 @@ export async function standView(stand: string, available: Features): Promise<voi
   }
 }
 
-async function downloadPackage(stand: string, id: number): Promise<void> {
-  const res = await request(`/api/v1/teststands/${encodeURIComponent(stand)}/messages/${id}?format=csv`);
+async function downloadPackage(stand: string, id: number, format: 'csv' | 'xlsx'): Promise<void> {
+  const base = `/api/v1/teststands/${encodeURIComponent(stand)}/messages/${id}`;
+  const res = await request(format === 'xlsx' ? `${base}/export?format=xlsx` : `${base}?format=csv`);
   const url = URL.createObjectURL(await res.blob());
-  const a = h('a', { href: url, download: `${stand}-${id}.csv` });
+  const a = h('a', { href: url, download: `${stand}-${id}.${format}` });
   document.body.append(a);
   a.click();
   a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
