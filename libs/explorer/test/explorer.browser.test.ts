@@ -132,6 +132,19 @@ describe('explorer in a browser', () => {
     await shot('uploads');
   });
 
+  it('is usable from the keyboard: the drop zone opens the file chooser with Enter', async () => {
+    await page.focus('#drop-zone');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    expect(chooser.isMultiple()).toBe(false);
+    // Every form control on the page has a label.
+    const unlabelled = await page.$$eval('input, select, textarea', (els) =>
+      els
+        .filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label'))
+        .map((e) => e.id),
+    );
+    expect(unlabelled).toEqual([]);
+  });
+
   it('shows upload-ingest’s message for a file it refuses', async () => {
     await page.setInputFiles('#upload-file', {
       name: 'notes.csv',
@@ -329,6 +342,15 @@ describe('explorer in a browser', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shot('phone-plot');
+    for (const hash of [`#/sites/${SITE}`, '#/uploads', '#/teststands']) {
+      await page.goto(`${stack.base}/${hash}`);
+      await page.waitForSelector('#view h1');
+      await page.waitForFunction(
+        () => !document.querySelector('#view p.muted')?.textContent?.startsWith('Loading'),
+      );
+      const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect({ hash, wider }).toEqual({ hash, wider: 0 });
+    }
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

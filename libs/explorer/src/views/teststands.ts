@@ -40,36 +40,40 @@ export async function teststandsView(): Promise<void> {
       items.length === 0
         ? h('p', {}, 'No test stand has reported yet.')
         : h(
-            'table',
-            { id: 'stands' },
+            'div',
+            { class: 'scroll' },
             h(
-              'thead',
-              {},
+              'table',
+              { id: 'stands' },
               h(
-                'tr',
+                'thead',
                 {},
-                ['stand', 'module', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              items.map((t) =>
                 h(
                   'tr',
                   {},
+                  ['stand', 'module', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                items.map((t) =>
                   h(
-                    'th',
-                    { scope: 'row' },
-                    h('a', { href: `#/teststands/${encodeURIComponent(t.stand)}` }, t.stand),
-                  ),
-                  h('td', {}, t.module || '(stand)'),
-                  h('td', {}, power(t.powerCode)),
-                  h('td', {}, t.statusCode ?? '—'),
-                  h(
-                    'td',
-                    { title: formatLocal(Date.parse(t.lastSeen), ZONE) },
-                    age(Date.parse(t.lastSeen), now),
+                    'tr',
+                    {},
+                    h(
+                      'th',
+                      { scope: 'row' },
+                      h('a', { href: `#/teststands/${encodeURIComponent(t.stand)}` }, t.stand),
+                    ),
+                    h('td', {}, t.module || '(stand)'),
+                    h('td', {}, power(t.powerCode)),
+                    h('td', {}, t.statusCode ?? '—'),
+                    h(
+                      'td',
+                      { title: formatLocal(Date.parse(t.lastSeen), ZONE) },
+                      age(Date.parse(t.lastSeen), now),
+                    ),
                   ),
                 ),
               ),

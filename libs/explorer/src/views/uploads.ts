@@ -129,37 +129,41 @@ async function listUploads(target: HTMLElement): Promise<void> {
       items.length === 0
         ? h('p', { class: 'muted' }, 'None yet.')
         : h(
-            'table',
-            { id: 'uploads-table' },
+            'div',
+            { class: 'scroll' },
             h(
-              'thead',
-              {},
+              'table',
+              { id: 'uploads-table' },
               h(
-                'tr',
+                'thead',
                 {},
-                ['received', 'file', 'format', 'site', 'status', 'samples', 'rejected'].map((t) =>
-                  h('th', {}, t),
-                ),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              items.map((u) =>
                 h(
                   'tr',
-                  { 'data-upload': u.id },
-                  h('td', {}, formatLocal(Date.parse(u.receivedAt), zone(u.site))),
-                  h('td', {}, u.filename ?? '—'),
-                  h('td', {}, u.format ?? '—'),
-                  h('td', {}, u.site),
-                  h('td', { class: `status-${u.status}` }, u.status),
-                  h(
-                    'td',
-                    { class: 'num' },
-                    `${fmtNumber(u.counts.samplesStored)} / ${fmtNumber(u.counts.samples)}`,
+                  {},
+                  ['received', 'file', 'format', 'site', 'status', 'samples', 'rejected'].map((t) =>
+                    h('th', {}, t),
                   ),
-                  h('td', { class: 'num' }, fmtNumber(u.counts.rejected)),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                items.map((u) =>
+                  h(
+                    'tr',
+                    { 'data-upload': u.id },
+                    h('td', {}, formatLocal(Date.parse(u.receivedAt), zone(u.site))),
+                    h('td', {}, u.filename ?? '—'),
+                    h('td', {}, u.format ?? '—'),
+                    h('td', {}, u.site),
+                    h('td', { class: `status-${u.status}` }, u.status),
+                    h(
+                      'td',
+                      { class: 'num' },
+                      `${fmtNumber(u.counts.samplesStored)} / ${fmtNumber(u.counts.samples)}`,
+                    ),
+                    h('td', { class: 'num' }, fmtNumber(u.counts.rejected)),
+                  ),
                 ),
               ),
             ),
