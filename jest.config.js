@@ -29,7 +29,7 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts'],
+      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts', '!**/*.chart.test.ts'],
     },
     {
       ...shared,
@@ -37,5 +37,7 @@ export default {
       testMatch: ['**/*.int.test.ts'],
     },
     { ...shared, displayName: 'browser', testMatch: ['**/*.browser.test.ts'] },
+    // tools/chart-test: charts/ep rendered by a pinned Helm and checked (no cluster needed).
+    { ...shared, displayName: 'chart', testMatch: ['**/*.chart.test.ts'] },
   ],
 };

@@ -62,6 +62,10 @@ function readApp(dir: string): Map<string, { body: Buffer; type: string }> {
   return files;
 }
 
+// No key for the app's files (the page asks for one); the upload forward leaves the key check
+// to upload-ingest, which knows the upload scopes.
+const PUBLIC = { schema: { hide: true }, config: { access: 'public' as const } };
+
 const FORWARDED = [
   'authorization',
   'content-type',
@@ -90,9 +94,9 @@ export async function explorerRoutes(app: FastifyInstance, options: ExplorerOpti
       .header('x-content-type-options', 'nosniff')
       .send(file.body);
   };
-  app.get('/', { schema: { hide: true } }, index);
-  app.get('/index.html', { schema: { hide: true } }, index);
-  app.get<{ Params: { '*': string } }>('/assets/*', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/', PUBLIC, index);
+  app.get('/index.html', PUBLIC, index);
+  app.get<{ Params: { '*': string } }>('/assets/*', PUBLIC, async (request, reply) => {
     const file = files?.get(`/assets/${request.params['*']}`);
     if (!file) throw new HttpError(404, `No such file: /assets/${request.params['*']}`);
     // Vite puts a content hash in every asset name: a changed file has a new name.
@@ -108,41 +112,37 @@ export async function explorerRoutes(app: FastifyInstance, options: ExplorerOpti
   await app.register(async (forward) => {
     forward.removeAllContentTypeParsers();
     forward.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    forward.post<{ Params: { kind: string } }>(
-      '/upload/:kind',
-      { schema: { hide: true } },
-      async (request, reply) => {
-        const { kind } = request.params;
-        if (kind !== 'siemens' && kind !== 'alc')
-          throw new HttpError(404, `No upload endpoint /upload/${kind}; allowed: siemens, alc`);
-        if (!options.uploadUrl)
-          throw new HttpError(
-            503,
-            'Uploads are not forwarded by this query-api: set UPLOAD_INGEST_URL, or route /upload/* to upload-ingest',
-          );
-        const headers: Record<string, string> = {};
-        for (const name of FORWARDED) {
-          const value = request.headers[name];
-          if (typeof value === 'string') headers[name] = value;
-        }
-        const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-        let res: Response;
-        try {
-          // Node's fetch streams an async-iterable body (the request itself) with duplex 'half'.
-          const init = { method: 'POST', headers, body: request.raw, duplex: 'half' };
-          res = await fetch(
-            `${options.uploadUrl.replace(/\/$/, '')}/upload/${kind}${search}`,
-            init as RequestInit,
-          );
-        } catch (err) {
-          request.log.warn({ err }, 'upload-ingest did not answer');
-          throw new HttpError(502, 'upload-ingest did not answer; try again later');
-        }
-        return reply
-          .code(res.status)
-          .type(res.headers.get('content-type') ?? 'application/json')
-          .send(Buffer.from(await res.arrayBuffer()));
-      },
-    );
+    forward.post<{ Params: { kind: string } }>('/upload/:kind', PUBLIC, async (request, reply) => {
+      const { kind } = request.params;
+      if (kind !== 'siemens' && kind !== 'alc')
+        throw new HttpError(404, `No upload endpoint /upload/${kind}; allowed: siemens, alc`);
+      if (!options.uploadUrl)
+        throw new HttpError(
+          503,
+          'Uploads are not forwarded by this query-api: set UPLOAD_INGEST_URL, or route /upload/* to upload-ingest',
+        );
+      const headers: Record<string, string> = {};
+      for (const name of FORWARDED) {
+        const value = request.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      let res: Response;
+      try {
+        // Node's fetch streams an async-iterable body (the request itself) with duplex 'half'.
+        const init = { method: 'POST', headers, body: request.raw, duplex: 'half' };
+        res = await fetch(
+          `${options.uploadUrl.replace(/\/$/, '')}/upload/${kind}${search}`,
+          init as RequestInit,
+        );
+      } catch (err) {
+        request.log.warn({ err }, 'upload-ingest did not answer');
+        throw new HttpError(502, 'upload-ingest did not answer; try again later');
+      }
+      return reply
+        .code(res.status)
+        .type(res.headers.get('content-type') ?? 'application/json')
+        .send(Buffer.from(await res.arrayBuffer()));
+    });
   });
 }
