@@ -7,7 +7,12 @@ import { TESTSTAND_KINDS } from './names.js';
  */
 export const TeststandEventV1 = z.object({
   v: z.literal(1),
-  eventId: z.string().min(1).describe('deterministic id (NATS msgID): stand, topic and MQTT packet identity'),
+  eventId: z
+    .string()
+    .min(1)
+    .describe(
+      'unique id of the message: the MQTT session, packet identity and payload hash, and when it was first received; a redelivery is dropped by its NATS msgID',
+    ),
   stand: z.string().min(1),
   module: z.string().describe('module from the topic; empty for <stand>/inbound'),
   kind: z.enum(TESTSTAND_KINDS),
@@ -21,6 +26,10 @@ export const TeststandEventV1 = z.object({
   commands: z.array(z.string()).optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   data: z.record(z.string(), z.array(z.unknown())).optional(),
+  embeddedFile: z
+    .object({ format: z.string().optional(), content: z.string() })
+    .optional()
+    .describe('v1.0 only: a file sent inline (embeddedFileFormat / embeddedFile)'),
   raw: z.string().describe('the payload exactly as received (UTF-8)'),
   valid: z.boolean(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).default([]),

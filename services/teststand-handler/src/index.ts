@@ -1,0 +1,1 @@
+export { toTeststandEvent, parsePayload, parseStandTopic, outboundTopic, commandPayload } from './domain/protocol.js';
