@@ -36,3 +36,29 @@ export const TeststandEventV1 = z.object({
 });
 export type TeststandEvent = z.infer<typeof TeststandEventV1>;
 export type TeststandEventInput = z.input<typeof TeststandEventV1>;
+
+/**
+ * A command for a stand, sent by query-api as a NATS request to the teststand-handler, which
+ * publishes it to `<stand>/<module>/Outbound` (QoS 1) in the protocol's JSON.
+ */
+export const TeststandCommandRequestV1 = z.object({
+  v: z.literal(1),
+  commandId: z.string().min(1).describe("the stored command's id; also the outbound event's id"),
+  stand: z.string().min(1),
+  module: z.string().describe("empty: the stand's own <stand>/outbound topic"),
+  commands: z.array(z.string().min(1)).min(1),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+});
+export type TeststandCommandRequest = z.infer<typeof TeststandCommandRequestV1>;
+export type TeststandCommandRequestInput = z.input<typeof TeststandCommandRequestV1>;
+
+/** The handler's answer: whether the MQTT broker took the command (PUBACK) and when. */
+export const TeststandCommandReplyV1 = z.object({
+  v: z.literal(1),
+  commandId: z.string(),
+  topic: z.string(),
+  outcome: z.enum(['sent', 'refused']).describe('sent: the broker acknowledged it (QoS 1 PUBACK)'),
+  sentAt: z.iso.datetime({ offset: true }).optional(),
+  error: z.string().optional().describe('why the broker did not take it'),
+});
+export type TeststandCommandReply = z.infer<typeof TeststandCommandReplyV1>;

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { natsNames } from '@ep/contracts';
+import { createDb, migrate } from '@ep/db';
+import { silentLogger } from '@ep/logger';
+import { connectNats } from '@ep/nats';
+import { migrations, startMeasurementStore, type Database } from '@ep/measurement-store';
+import {
+  createTestDatabase,
+  freePort,
+  infraUrls,
+  uniquePrefix,
+  waitFor,
+  type TestDatabase,
+} from '@ep/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Kysely } from 'kysely';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { parseTeststandHandlerConfig } from '../src/config.js';
+import { createTeststandHandler, type TeststandHandler } from '../src/teststand-handler.js';
+
+/** A Mosquitto of the test's own, on a free port (the shared one keeps at most 1,000 queued messages a session). */
+export interface Broker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `mosquitto -c <conf>` with `lines` as its configuration (a `listener` line for the
+ * returned port is added when none is given).
+ */
+export async function startBroker(lines: string[] = ['allow_anonymous true'], dir?: string): Promise<Broker> {
+  const port = await freePort();
+  const workDir = dir ?? (await mkdtemp(join(tmpdir(), 'ep-mosquitto-')));
+  const conf = join(workDir, 'mosquitto.conf');
+  const body = lines.some((l) => l.startsWith('listener '))
+    ? lines
+    : [`listener ${port} 127.0.0.1`, ...lines];
+  await writeFile(conf, [...body, 'max_queued_messages 1000000', 'log_type error', ''].join('\n'));
+  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const url = `mqtt://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`mosquitto exited: ${output}`);
+      const c = await connectAsync(url, {
+        connectTimeout: 500,
+        reconnectPeriod: 0,
+        username: 'probe',
+        password: 'x',
+      }).catch((err: Error) =>
+        // A broker that refuses the probe's credentials is up.
+        /Not authorized|Bad username/i.test(err.message) ? 'up' : undefined,
+      );
+      if (c && c !== 'up') await c.endAsync();
+      return c !== undefined;
+    },
+    { what: `mosquitto on ${port}`, timeoutMs: 10_000 },
+  );
+  return {
+    url,
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      if (!dir) await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One test file's database (migrated), NATS prefix with its streams, and a running measurement-store. */
+export interface Bed {
+  testDb: TestDatabase;
+  db: Kysely<Database>;
+  prefix: string;
+  nc: NatsConnection;
+  natsUrl: string;
+  stopStore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createBed(label: string): Promise<Bed> {
+  const testDb = await createTestDatabase(label);
+  const db = createDb<Database>({ url: testDb.url, max: 3 });
+  await migrate(db, migrations);
+  const prefix = uniquePrefix(label);
+  const { natsUrl } = infraUrls();
+  const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger: silentLogger() });
+  const store = await startMeasurementStore({
+    databaseUrl: testDb.url,
+    natsUrl,
+    prefix,
+    logger: silentLogger(),
+  });
+  return {
+    testDb,
+    db,
+    prefix,
+    nc,
+    natsUrl,
+    stopStore: () => store.stop(),
+    async close() {
+      await store.stop();
+      const jsm = await jetstreamManager(nc);
+      for (const stream of Object.values(natsNames(prefix).streams))
+        await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
+      await db.destroy();
+      await testDb.drop();
+    },
+  };
+}
+
+/** The handler in this process, with its HTTP server on a free port. */
+export async function startHandler(
+  bed: Bed,
+  mqttUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ handler: TeststandHandler; base: string }> {
+  const config = parseTeststandHandlerConfig({
+    NATS_URL: bed.natsUrl,
+    EP_NATS_PREFIX: bed.prefix,
+    MQTT_URL: mqttUrl,
+    PORT: '0',
+    EP_MQTT_CLIENT_ID: `${bed.prefix}_handler`,
+    ...env,
+  });
+  const handler = await createTeststandHandler(config, { logger: silentLogger(), exit: () => undefined });
+  await handler.lifecycle.start();
+  const address = handler.server.server.address();
+  return { handler, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+}
+
+/** A plain mqtt.js client publishing as a stand would. */
+export async function standClient(
+  url: string,
+  clientId: string,
+  auth: { username?: string; password?: string } = {},
+): Promise<MqttClient> {
+  return connectAsync(url, { clientId, protocolVersion: 5, reconnectPeriod: 0, ...auth });
+}
