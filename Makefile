@@ -7,6 +7,7 @@ SHELL := bash
 # hash still verifies the download.
 export COREPACK_ENABLE_DOWNLOAD_PROMPT := 0
 export COREPACK_INTEGRITY_KEYS := 0
+USER_PATH := $(PATH)
 export PATH := $(CURDIR)/.dev/bin:$(PATH)
 
 .PHONY: test dev infra install lint typecheck unit int bench clean
@@ -31,6 +32,11 @@ infra:
 	@mkdir -p .dev/bin && corepack enable --install-directory .dev/bin pnpm
 
 install: .dev/bin/pnpm
+	@# The README's `pnpm …` commands run in your shell, outside make: put the pinned pnpm on that
+	@# PATH too (corepack's shim beside node), once pnpm is in corepack's cache.
+	@pnpm --version >/dev/null
+	@PATH="$(USER_PATH)" command -v pnpm >/dev/null || corepack enable pnpm 2>/dev/null || \
+	  echo "note: pnpm is in $(CURDIR)/.dev/bin; add it to your PATH to run the README's pnpm commands"
 	pnpm install --frozen-lockfile
 
 lint: install

@@ -1,8 +1,9 @@
+import { SCOPES, type Scope } from '@ep/schema';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Scopes an API key can carry (ARCHITECTURE §6). `admin` implies every other scope. */
-export const SCOPES = ['read', 'upload:siemens', 'upload:alc', 'teststand:command', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+// Scopes an API key can carry (ARCHITECTURE §6), stored in api_keys.scopes, so the schema owns
+// the list. `admin` implies every other scope.
+export { SCOPES, type Scope };
 
 export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);

@@ -1,7 +1,5 @@
-// What other packages may use of the store: the migrations that own the schema (the CLI), the
-// stream provisioning and an in-process store (other services' integration tests, benchmarks).
-export { migrations } from './db/migrations/index.js';
-export type { Database } from './db/schema.js';
+// What other packages may use of the store: the stream provisioning and an in-process store
+// (other services' integration tests that need a running store). The schema is @ep/schema's.
 export {
   provisionMeasurementStreams,
   DEFAULT_ACK_WAIT_MS,

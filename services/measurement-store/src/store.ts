@@ -13,7 +13,7 @@ import { provisionMeasurementStreams } from './adapters/provision.js';
 import { createReadingsConsumer, type GatherLimits } from './adapters/readings-consumer.js';
 import { createReadingsWriter } from './adapters/readings-writer.js';
 import { createTeststandConsumer } from './adapters/teststand-consumer.js';
-import type { Database } from './db/schema.js';
+import type { Database } from '@ep/schema';
 
 export interface StoreOptions {
   databaseUrl: string;
@@ -132,7 +132,7 @@ export async function buildStore(options: StoreOptions): Promise<StoreParts> {
 /**
  * Runs a whole measurement store in this process (no HTTP server): for other services'
  * integration tests and benchmarks, which need readings written through the real store.
- * Expects a migrated database (`migrations`); provisions the streams itself.
+ * Expects a database migrated by @ep/schema; provisions the streams itself.
  */
 export async function startMeasurementStore(options: StoreOptions): Promise<{ stop(): Promise<void> }> {
   const parts = await buildStore(options);

@@ -1,12 +1,14 @@
 import { natsNames, type NatsNames, type ReadingsBatchInput, type StoredEvent } from '@ep/contracts';
-import { createDb, migrate } from '@ep/db';
+import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { connectNats } from '@ep/nats';
-import { createTestDatabase, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import type { Database } from '@ep/schema';
+import { createMigratedTestDatabase } from '@ep/schema/testing';
+import { infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { sql, type Kysely } from 'kysely';
-import { migrations, provisionMeasurementStreams, type Database } from '../src/index.js';
+import { provisionMeasurementStreams } from '../src/index.js';
 
 /** One test file's world: its own database (migrated), NATS prefix and streams. */
 export interface StoreTestEnv {
@@ -32,9 +34,8 @@ export interface StoreTestEnv {
 let published = 0;
 
 export async function storeTestEnv(label: string, ackWaitMs?: number): Promise<StoreTestEnv> {
-  const testDb = await createTestDatabase(label);
+  const testDb = await createMigratedTestDatabase(label);
   const db = createDb<Database>({ url: testDb.url, max: 3 });
-  await migrate(db, migrations);
   const prefix = uniquePrefix(label);
   const names = natsNames(prefix);
   const natsUrl = infraUrls().natsUrl;

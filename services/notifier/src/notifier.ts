@@ -2,7 +2,6 @@ import { createAmqpPublisher, type AmqpPublisher } from '@ep/amqp';
 import { natsNames } from '@ep/contracts';
 import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
 import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
-import type { Logger } from '@ep/logger';
 import { connectNats, consumerLag, createConsumer, type ConsumerLoop } from '@ep/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';

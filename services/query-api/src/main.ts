@@ -6,7 +6,7 @@ import { startTelemetry } from '@ep/telemetry';
 import pg from 'pg';
 import { buildServer } from './app.js';
 import { readConfig } from './config.js';
-import type { Database } from './db/schema.js';
+import type { Database } from '@ep/schema';
 
 const config = readConfig();
 const logger = createLogger({ name: 'query-api', level: config.LOG_LEVEL });

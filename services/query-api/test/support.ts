@@ -1,16 +1,17 @@
 import { generateApiKey } from '@ep/auth';
 import { natsNames, type NatsNames, type ReadingsBatchInput, type TeststandEventInput } from '@ep/contracts';
-import { createDb, migrate, typeParsers } from '@ep/db';
+import { createDb, typeParsers } from '@ep/db';
 import type { HttpServer } from '@ep/http';
 import { createLogger, silentLogger } from '@ep/logger';
-import { migrations, startMeasurementStore } from '@ep/measurement-store';
+import { startMeasurementStore } from '@ep/measurement-store';
 import { connectNats, publish } from '@ep/nats';
-import { createTestDatabase, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import type { Database } from '@ep/schema';
+import { createMigratedTestDatabase } from '@ep/schema/testing';
+import { infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { buildServer } from '../src/app.js';
-import type { Database } from '../src/db/schema.js';
 
 export interface Reply {
   status: number;
@@ -46,11 +47,10 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
   const logger = process.env.EP_TEST_LOG
     ? createLogger({ name: 'test', level: process.env.EP_TEST_LOG })
     : silentLogger();
-  const testDb: TestDatabase = await createTestDatabase(label);
+  const testDb: TestDatabase = await createMigratedTestDatabase(label);
   const db = createDb<Database>({ url: testDb.url, max: 4 });
   const keysDb = createDb<Database>({ url: testDb.url, max: 2 });
   const copyPool = new pg.Pool({ connectionString: testDb.url, max: 2, types: typeParsers });
-  await migrate(db, migrations);
   const admin = generateApiKey();
   await db
     .insertInto('api_keys')

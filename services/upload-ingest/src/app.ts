@@ -8,13 +8,13 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { ingestUpload, toReport, UploadRefused, type IngestDeps } from './adapters/ingest.js';
 import { spool, TooLargeError, type SpooledFile } from './adapters/spool.js';
-import type { Database } from './db/schema.js';
+import type { IngestTables } from './db/tables.js';
 import { findSite, findUpload, listUploads } from './db/uploads.repo.js';
 import { FORMATS, type UploadKind } from './domain/model.js';
 
 export interface AppOptions {
   ingest: IngestDeps;
-  db: Kysely<Database>;
+  db: Kysely<IngestTables>;
   findKey: FindApiKey;
   /** UPLOAD_MAX_BYTES. */
   maxBytes: number;

@@ -9,7 +9,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { uploadIngestApp } from './app.js';
 import { createIngestMetrics } from './adapters/metrics.js';
-import type { Database } from './db/schema.js';
+import type { IngestTables } from './db/tables.js';
 import { countUploads } from './db/uploads.repo.js';
 
 export interface ServiceOptions {
@@ -32,7 +32,7 @@ export async function buildService(
   options: ServiceOptions,
 ): Promise<{ app: HttpServer; resources: Resource[] }> {
   const { logger } = options;
-  const db = createDb<Database>({
+  const db = createDb<IngestTables>({
     url: options.databaseUrl,
     logger,
     max: 8,

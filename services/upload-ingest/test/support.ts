@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { generateApiKey } from '@ep/auth';
 import { natsNames } from '@ep/contracts';
-import { createDb, migrate } from '@ep/db';
+import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
-import { migrations, startMeasurementStore } from '@ep/measurement-store';
-import { createTestDatabase, infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { startMeasurementStore } from '@ep/measurement-store';
+import { createMigratedTestDatabase } from '@ep/schema/testing';
+import { infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats } from '@ep/nats';
 import type { sql } from 'kysely';
-import { type Kysely } from 'kysely';
-import type { Database } from '../src/db/schema.js';
+import type { IngestTables } from '../src/db/tables.js';
 import { buildService } from '../src/service.js';
 
 /** SAMPLES_PER_BATCH of the service under test: small, so that fixtures span several batches. */
@@ -22,10 +22,8 @@ export const fixture = (name: string) => readFileSync(fixturePath(name));
 /** One test file's world: its own database, NATS prefix, a real store and a listening upload-ingest. */
 export async function uploadTestEnv(label: string, options: { maxBytes: number }) {
   const logger = silentLogger();
-  const testDb: TestDatabase = await createTestDatabase(label);
-  const db = createDb<Database>({ url: testDb.url, max: 3 });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  await migrate(db as Kysely<any>, migrations);
+  const testDb: TestDatabase = await createMigratedTestDatabase(label);
+  const db = createDb<IngestTables>({ url: testDb.url, max: 3 });
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
   const store = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });

@@ -1,9 +1,18 @@
 import { apiKeyPrefix, generateApiKey, hashApiKey, parseScopes } from '@ep/auth';
-import { createDb, migrate } from '@ep/db';
-import { migrations, type Database } from '@ep/measurement-store';
+import { createDb } from '@ep/db';
+import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
-import { databaseKnowsZone, findSite, insertKey, insertSite, listKeys, listSites, revokeKey } from './db.js';
+import {
+  databaseKnowsZone,
+  type CliTables,
+  findSite,
+  insertKey,
+  insertSite,
+  listKeys,
+  listSites,
+  revokeKey,
+} from './db.js';
 
 /** Exit codes: 0 done, 1 failed (database, not found, conflict), 2 usage (bad command or arguments). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -73,9 +82,9 @@ function table(rows: Record<string, unknown>[], columns: string[]): string[] {
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let db: Kysely<Database> | undefined;
+  let db: Kysely<CliTables> | undefined;
   const open = () =>
-    (db ??= createDb<Database>({
+    (db ??= createDb<CliTables>({
       url: io.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/ep',
       max: 2,
       applicationName: 'ep-cli',
@@ -242,8 +251,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function runMigrate(db: Kysely<Database>, io: CliIo): Promise<void> {
-  const result = await migrate(db, migrations);
+async function runMigrate(db: Kysely<CliTables>, io: CliIo): Promise<void> {
+  const result = await migrateToLatest(db);
   for (const name of result.applied) io.out(`applied ${name}`);
   io.out(`schema up to date (${result.applied.length} applied now, ${result.alreadyApplied} before)`);
   const bootstrap = io.env['EP_BOOTSTRAP_ADMIN_KEY'];

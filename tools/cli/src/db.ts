@@ -1,9 +1,11 @@
-import type { Database } from '@ep/measurement-store';
+import type { Database } from '@ep/schema';
 import { sql, type Kysely, type Selectable } from 'kysely';
 
 // The operators' queries over the store's tables. query-api has its own for its admin API:
 // each program owns its queries (no shared god package), the schema is the contract.
-type Db = Kysely<Database>;
+/** The tables the CLI's commands touch (`migrate` itself takes any Kysely). */
+export type CliTables = Pick<Database, 'sites' | 'api_keys'>;
+type Db = Kysely<CliTables>;
 
 export type SiteRow = Selectable<Database['sites']>;
 

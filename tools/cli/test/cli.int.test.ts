@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createDb } from '@ep/db';
 import { createTestDatabase, type TestDatabase } from '@ep/testkit';
-import type { Database } from '@ep/measurement-store';
+import type { Database } from '@ep/schema';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';

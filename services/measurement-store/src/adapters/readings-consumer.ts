@@ -14,7 +14,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import { insertRejected } from '../db/rejected.repo.js';
-import type { Database } from '../db/schema.js';
+import type { Database } from '@ep/schema';
 import { findSites } from '../db/sites.repo.js';
 import { sampleCount, type AcceptedBatch, type SiteRef } from '../domain/readings.js';
 import type { ReadingsWriter } from './readings-writer.js';

@@ -6,7 +6,7 @@ import { jsonDecoder } from './decode.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
-import type { Database } from '../db/schema.js';
+import type { Database } from '@ep/schema';
 import { applyStandChange, findStand, insertTeststandMessage } from '../db/teststands.repo.js';
 import { standChange, standReady } from '../domain/teststand.js';
 import { recordInvalid } from './readings-consumer.js';

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
+import type { UploadStatus } from '@ep/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   binaryCopyHeader,
@@ -609,6 +610,10 @@ export interface UploadProgress {
  * 'publishing'); upload-ingest makes the same check when it sets 'published', so whichever
  * happens last flips the status.
  */
+// Typed against the schema's union; inlined as SQL literals (constants, never input).
+const PUBLISHED: UploadStatus = 'published';
+const STORED: UploadStatus = 'stored';
+
 export async function addUploadProgress(
   client: SqlClient,
   progress: readonly UploadProgress[],
@@ -619,8 +624,8 @@ export async function addUploadProgress(
     `UPDATE uploads u SET
        samples_stored = u.samples_stored + x.samples,
        batches_stored = u.batches_stored + x.batches,
-       status = CASE WHEN u.status = 'published' AND u.batches_stored + x.batches >= u.batches
-                     THEN 'stored' ELSE u.status END,
+       status = CASE WHEN u.status = '${PUBLISHED}' AND u.batches_stored + x.batches >= u.batches
+                     THEN '${STORED}' ELSE u.status END,
        updated_at = now()
      FROM jsonb_to_recordset($1::jsonb) AS x(upload_id text, batches int, samples int)
      WHERE u.id = x.upload_id`,

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { Database, RejectedMessagesTable } from './schema.js';
+import type { Database, RejectedMessagesTable } from '@ep/schema';
 
 /** Keeps a message the store refused, for a person to look at (the stream only keeps it 7 days). */
 export async function insertRejected(

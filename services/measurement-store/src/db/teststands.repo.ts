@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { TeststandEvent } from '@ep/contracts';
-import type { Database, TeststandsTable } from './schema.js';
+import type { Database, TeststandsTable } from '@ep/schema';
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { findSite, listSites, siteHasPoints, upsertSite } from '../db/catalog.js';
 import { insertKey, listKeys, revokeKey } from '../db/keys.js';
-import type { Database } from '../db/schema.js';
+import type { Database } from '@ep/schema';
 import { ApiError, badParameter, notFound } from '../domain/errors.js';
 import { parseTimeZone } from '../domain/time.js';
 import { authenticate } from './auth.js';

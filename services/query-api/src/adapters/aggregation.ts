@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { aggregateRows, type AggregateRow } from '../db/aggregate.js';
 import { inferIntervalSeconds, type PointRow } from '../db/catalog.js';
-import type { Database } from '../db/schema.js';
+import type { Database } from '@ep/schema';
 import { fillBuckets, type AggregateValues } from '../domain/aggregate.js';
 import {
   chooseSource,

@@ -2,7 +2,7 @@ import { findApiKeyByPrefix, requireScope, type Scope } from '@ep/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { touchKey } from '../db/keys.js';
-import type { Database } from '../db/schema.js';
+import type { Database } from '@ep/schema';
 import { notFound } from '../domain/errors.js';
 
 const TOUCH_EVERY_MS = 60_000;

@@ -13,7 +13,7 @@ import {
   listUploads,
   teststandExists,
 } from '../db/records.js';
-import type { Database } from '../db/schema.js';
+import { UPLOAD_STATUSES, type Database } from '@ep/schema';
 import { attachment, csvLine, dataPackageCsv } from '../domain/csv.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { ApiError, badParameter, notFound } from '../domain/errors.js';
@@ -373,7 +373,10 @@ export function readRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
           summary: 'Uploads, newest first',
           querystring: z.object({
             site: z.string().optional(),
-            status: z.string().optional().describe('received, parsing, publishing, stored or failed'),
+            status: z
+              .string()
+              .optional()
+              .describe(`one of ${UPLOAD_STATUSES.join(', ')}`),
             kind: z.string().optional().describe('siemens or alc'),
             cursor: s.cursorParam,
             limit: s.limitParam(100, 1000),

@@ -1,4 +1,5 @@
 import { errorResponseSchema } from '@ep/http';
+import { UPLOAD_STATUSES } from '@ep/schema';
 import { z } from 'zod';
 import { FNS, INTERVALS } from '../domain/time.js';
 
@@ -183,7 +184,9 @@ export const upload = z
     uploader: z.string().nullable(),
     receivedAt: isoTime,
     updatedAt: isoTime,
-    status: z.string().describe('received → parsing → publishing → stored | failed'),
+    status: z
+      .enum(UPLOAD_STATUSES)
+      .describe('received → parsing → publishing → published → stored, or failed'),
     counts: z.object({
       points: z.number().int(),
       samples: z.number().int(),

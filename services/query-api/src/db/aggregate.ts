@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BucketStats } from '../domain/aggregate.js';
 import type { AggregateSource, Fn, Interval } from '../domain/time.js';
-import type { Database } from './schema.js';
+import type { Database } from '@ep/schema';
 
 /** One (point, bucket) of an aggregate query: the domain's bucket statistics, per point. */
 export interface AggregateRow extends BucketStats {

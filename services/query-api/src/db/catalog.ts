@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from '@ep/schema';
 
 // Sites and points: the hierarchy site → node → device → parameter.
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from '@ep/schema';
 
 /**
  * Records that a key was used, at most once a minute per key (the WHERE skips the write

@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, UploadsTable } from './schema.js';
+import type { Database, TeststandKind, UploadStatus, UploadsTable } from '@ep/schema';
+import { sql, type Kysely, type Selectable } from 'kysely';
 
 // Uploads and test stands: read-only views of what upload-ingest and the store recorded.
 
 /** An upload as listed: its table row with the site's key in place of its id. */
-export interface UploadRow extends Omit<UploadsTable, 'site_id' | 'errors'> {
+export interface UploadRow extends Omit<Selectable<UploadsTable>, 'site_id' | 'errors' | 'raw'> {
   site: string;
   /** received_at as PostgreSQL prints it (microseconds), for the keyset. */
   received_at_text: string;
@@ -54,7 +54,8 @@ export async function listUploads(
     .limit(limit + 1);
   if (onlySite !== null) q = q.where('s.key', '=', onlySite);
   if (filter.site !== undefined) q = q.where('s.key', '=', filter.site);
-  if (filter.status !== undefined) q = q.where('u.status', '=', filter.status);
+  // A status outside UPLOAD_STATUSES matches no row, as before the column had a type.
+  if (filter.status !== undefined) q = q.where('u.status', '=', filter.status as UploadStatus);
   if (filter.kind !== undefined) q = q.where('u.kind', '=', filter.kind);
   if (after)
     q = q.where(sql<boolean>`(u.received_at, u.id) < (${after.receivedAt}::timestamptz, ${after.id})`);
@@ -129,7 +130,7 @@ export type MessageRow = Awaited<ReturnType<typeof findMessage>> & {};
 export async function listMessages(
   db: Kysely<Database>,
   stand: string,
-  filter: { type?: string; kind?: string; from?: number; to?: number },
+  filter: { type?: string; kind?: TeststandKind; from?: number; to?: number },
   after: { receivedAt: string; id: number } | undefined,
   limit: number,
 ) {

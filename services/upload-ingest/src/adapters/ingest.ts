@@ -17,7 +17,7 @@ import {
   setStatus,
   type UploadRow,
 } from '../db/uploads.repo.js';
-import type { Database } from '../db/schema.js';
+import type { IngestTables } from '../db/tables.js';
 import { detect, emptySummary, parseLines, toBatches, type ParseSummary } from '../domain/ingest.js';
 import {
   FORMAT_DESCRIPTIONS,
@@ -32,7 +32,7 @@ import type { IngestMetrics } from './metrics.js';
 import type { SpooledFile } from './spool.js';
 
 export interface IngestDeps {
-  db: Kysely<Database>;
+  db: Kysely<IngestTables>;
   js: JetStreamClient;
   names: NatsNames;
   logger: Logger;

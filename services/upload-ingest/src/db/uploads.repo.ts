@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ParseIssue } from '../domain/model.js';
-import type { Database } from './schema.js';
+import type { UploadStatus } from '@ep/schema';
+import type { IngestTables } from './tables.js';
 
-export type UploadRow = Omit<Selectable<Database['uploads']>, 'raw'> & { site: string };
+export type UploadRow = Omit<Selectable<IngestTables['uploads']>, 'raw'> & { site: string };
 
 /** Columns of an upload without its raw bytes (which can be 100 MB). */
 const UPLOAD_COLUMNS = [
@@ -28,11 +29,11 @@ const UPLOAD_COLUMNS = [
   's.key as site',
 ] as const;
 
-export async function findSite(db: Kysely<Database>, key: string) {
+export async function findSite(db: Kysely<IngestTables>, key: string) {
   return db.selectFrom('sites').select(['id', 'key', 'timezone']).where('key', '=', key).executeTakeFirst();
 }
 
-export async function findUpload(db: Kysely<Database>, id: string): Promise<UploadRow | undefined> {
+export async function findUpload(db: Kysely<IngestTables>, id: string): Promise<UploadRow | undefined> {
   return db
     .selectFrom('uploads as u')
     .innerJoin('sites as s', 's.id', 'u.site_id')
@@ -42,7 +43,7 @@ export async function findUpload(db: Kysely<Database>, id: string): Promise<Uplo
 }
 
 export async function findUploadBySha(
-  db: Kysely<Database>,
+  db: Kysely<IngestTables>,
   siteId: number,
   kind: string,
   sha256: string,
@@ -59,7 +60,7 @@ export async function findUploadBySha(
 
 /** Newest first; `before` is the received_at/id of the last row of the previous page. */
 export async function listUploads(
-  db: Kysely<Database>,
+  db: Kysely<IngestTables>,
   options: { limit: number; site?: string; before?: { receivedAt: Date; id: string } },
 ): Promise<UploadRow[]> {
   let q = db.selectFrom('uploads as u').innerJoin('sites as s', 's.id', 'u.site_id').select(UPLOAD_COLUMNS);
@@ -93,7 +94,7 @@ export interface NewUpload {
   size: number;
   siteId: number;
   uploader: string;
-  status: string;
+  status: UploadStatus;
   /** Why a file was refused whole (status failed at once); parse problems come later via setParsed. */
   errors?: ParseIssue[];
 }
@@ -106,7 +107,11 @@ const RAW_SLICE_BYTES = 16 * 1024 * 1024;
  * Inserts the upload with its raw bytes read from `path`, atomically: the row is visible only
  * with the whole file. Returns false when the same file (site, kind, sha256) is already there.
  */
-export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path: string): Promise<boolean> {
+export async function insertUpload(
+  db: Kysely<IngestTables>,
+  upload: NewUpload,
+  path: string,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('uploads')
@@ -140,7 +145,7 @@ export async function insertUpload(db: Kysely<Database>, upload: NewUpload, path
  * first.
  */
 export async function reopenRefused(
-  db: Kysely<Database>,
+  db: Kysely<IngestTables>,
   id: string,
   upload: { format: string; filename: string | null; uploader: string },
 ): Promise<boolean> {
@@ -155,7 +160,11 @@ export async function reopenRefused(
 }
 
 /** A record of a file refused whole takes the reason of its latest refusal. */
-export async function updateRefusal(db: Kysely<Database>, id: string, errors: ParseIssue[]): Promise<void> {
+export async function updateRefusal(
+  db: Kysely<IngestTables>,
+  id: string,
+  errors: ParseIssue[],
+): Promise<void> {
   await db
     .updateTable('uploads')
     .set({ errors: JSON.stringify(errors), rejected: errors.length, updated_at: sql`now()` })
@@ -165,7 +174,7 @@ export async function updateRefusal(db: Kysely<Database>, id: string, errors: Pa
     .execute();
 }
 
-export async function setStatus(db: Kysely<Database>, id: string, status: string): Promise<void> {
+export async function setStatus(db: Kysely<IngestTables>, id: string, status: UploadStatus): Promise<void> {
   await db
     .updateTable('uploads')
     .set({ status, updated_at: sql<string>`now()` as never })
@@ -183,7 +192,7 @@ export interface ParsedCounts {
   status: 'publishing' | 'failed';
 }
 
-export async function setParsed(db: Kysely<Database>, id: string, counts: ParsedCounts): Promise<void> {
+export async function setParsed(db: Kysely<IngestTables>, id: string, counts: ParsedCounts): Promise<void> {
   await db
     .updateTable('uploads')
     .set({
@@ -205,14 +214,19 @@ export async function setParsed(db: Kysely<Database>, id: string, counts: Parsed
  * lands; if the store got there first (all batches stored while we still said 'publishing'),
  * this update does it instead — the row lock orders the two updates.
  */
-export async function markPublished(db: Kysely<Database>, id: string): Promise<void> {
-  await sql`UPDATE uploads SET status = CASE WHEN batches_stored >= batches THEN 'stored' ELSE 'published' END,
+// Typed against the schema's union; inlined as SQL literals (constants, never input).
+const STORED: UploadStatus = 'stored';
+const PUBLISHED: UploadStatus = 'published';
+const PUBLISHING: UploadStatus = 'publishing';
+
+export async function markPublished(db: Kysely<IngestTables>, id: string): Promise<void> {
+  await sql`UPDATE uploads SET status = CASE WHEN batches_stored >= batches THEN ${sql.lit(STORED)} ELSE ${sql.lit(PUBLISHED)} END,
               updated_at = now()
-            WHERE id = ${id} AND status = 'publishing'`.execute(db);
+            WHERE id = ${id} AND status = ${sql.lit(PUBLISHING)}`.execute(db);
 }
 
 /** Counts by format and status, for the metrics scrape. */
-export async function countUploads(db: Kysely<Database>) {
+export async function countUploads(db: Kysely<IngestTables>) {
   return db
     .selectFrom('uploads')
     .select(['format', 'status', sql<number>`count(*)::int`.as('n')])

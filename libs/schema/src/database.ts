@@ -1,8 +1,11 @@
+import type { TeststandKind } from '@ep/contracts';
 import type { ColumnType, Generated } from 'kysely';
+import type { UploadStatus } from './statuses.js';
 
 /**
- * The tables of migration 2026_11_22_0001_initial, as kysely sees them. Table interfaces live
- * only here; code elsewhere uses Selectable<…> / Insertable<…> of them.
+ * The tables the migrations create, as kysely sees them. Each table is declared here and only
+ * here; code elsewhere uses Selectable<…> / Insertable<…> of them, and a service that touches
+ * few tables takes `Kysely<Pick<Database, 'uploads' | 'sites'>>`.
  *
  * Types follow @ep/db's parsers: int8 and numeric arrive as numbers, date as 'YYYY-MM-DD',
  * timestamptz as Date.
@@ -99,7 +102,7 @@ export interface UploadsTable {
   uploader: string | null;
   received_at: TimestampDefault;
   updated_at: TimestampDefault;
-  status: string;
+  status: UploadStatus;
   points: ColumnType<number, number | undefined, number>;
   samples: ColumnType<number, number | undefined, number>;
   samples_stored: ColumnType<number, number | undefined, number>;
@@ -126,7 +129,7 @@ export interface TeststandMessagesTable {
   module: ColumnType<string, string | undefined, string>;
   direction: string;
   topic: string;
-  kind: string;
+  kind: TeststandKind;
   msg_type: string | null;
   sent_by: string | null;
   protocol_version: string | null;

@@ -1,0 +1,27 @@
+// The database schema, the contract between the services: migrations, the tables (each declared
+// once) and the values stored in their status columns. No queries: each service owns its own.
+export type {
+  Database,
+  SitesTable,
+  PointsTable,
+  MeasurementsTable,
+  MeasurementsHourlyTable,
+  MeasurementsDailyTable,
+  BatchesTable,
+  UploadsTable,
+  TeststandsTable,
+  TeststandMessagesTable,
+  ApiKeysTable,
+  PollStateTable,
+  RejectedMessagesTable,
+} from './database.js';
+export { migrations } from './migrations/index.js';
+export { migrateToLatest } from './migrate.js';
+export {
+  UPLOAD_STATUSES,
+  TESTSTAND_KINDS,
+  SCOPES,
+  type UploadStatus,
+  type TeststandKind,
+  type Scope,
+} from './statuses.js';

@@ -1,0 +1,29 @@
+import { TESTSTAND_KINDS, type TeststandKind } from '@ep/contracts';
+
+/**
+ * The values stored in the schema's text columns, as `as const` arrays so API schemas can build
+ * enums from them (`z.enum(UPLOAD_STATUSES)`) and as types for the columns.
+ */
+
+/**
+ * `uploads.status`, in the order an upload goes through them: upload-ingest stores the file
+ * (received), parses it (parsing), publishes its batches (publishing, with the total `batches`
+ * set), marks them all published (published); measurement-store sets stored once every batch
+ * landed. failed: the file was refused or nothing could be read from it.
+ */
+export const UPLOAD_STATUSES = [
+  'received',
+  'parsing',
+  'publishing',
+  'published',
+  'stored',
+  'failed',
+] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+/** `teststand_messages.kind`: the message contract's kinds, stored as received. */
+export { TESTSTAND_KINDS, type TeststandKind };
+
+/** `api_keys.scopes`: what a key may do. Stored as text[]; a key holds at least one. */
+export const SCOPES = ['read', 'upload:siemens', 'upload:alc', 'teststand:command', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
