@@ -3,10 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsNames } from '@ep/contracts';
-import { createDb, migrate } from '@ep/db';
+import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { connectNats } from '@ep/nats';
-import { migrations, startMeasurementStore, type Database } from '@ep/measurement-store';
+import { startMeasurementStore } from '@ep/measurement-store';
+import { migrateToLatest, type Database } from '@ep/schema';
 import {
   createTestDatabase,
   freePort,
@@ -88,7 +89,7 @@ export interface Bed {
 export async function createBed(label: string): Promise<Bed> {
   const testDb = await createTestDatabase(label);
   const db = createDb<Database>({ url: testDb.url, max: 3 });
-  await migrate(db, migrations);
+  await migrateToLatest(db);
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger: silentLogger() });
