@@ -123,7 +123,8 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
     }).catch(async (err: Error) => {
       throw new Error(`${err.message}; ${await count()} rows; handler output: ${b.output().slice(-3000)}`);
     });
-    console.log(
+    // For whoever reads the test output: how much was left to do after the restart.
+    console.error(
       `killed at ${atKill} rows; all ${TOTAL} stored ${Date.now() - restartedAt} ms after the restart`,
     );
     // Late duplicates would show up now, if there were any.
