@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb } from '@ep/db';
 import type { TestDatabase } from '@ep/testkit';
 import { sql, type Kysely } from 'kysely';
-import { migrateToLatest, UPLOAD_STATUSES, type Database } from './index.js';
+import { migrateToLatest, migrations, UPLOAD_STATUSES, type Database } from './index.js';
 import { createMigratedTestDatabase } from './testing.js';
 
 // Every column of every table in `Database`. The mapped type makes the compiler reject a missing
@@ -124,6 +124,19 @@ const declared: { [T in keyof Database]: { [C in keyof Database[T]]-?: true } } 
     received_at: true,
     stored_at: true,
   },
+  teststand_commands: {
+    id: true,
+    stand: true,
+    module: true,
+    topic: true,
+    commands: true,
+    parameters: true,
+    requested_by: true,
+    requested_at: true,
+    outcome: true,
+    sent_at: true,
+    error: true,
+  },
   api_keys: {
     id: true,
     name: true,
@@ -210,6 +223,9 @@ describe('@ep/schema against a migrated database', () => {
   });
 
   it('applies nothing when migrated again', async () => {
-    expect(await migrateToLatest(db)).toEqual({ applied: [], alreadyApplied: 1 });
+    expect(await migrateToLatest(db)).toEqual({
+      applied: [],
+      alreadyApplied: Object.keys(migrations).length,
+    });
   });
 });
