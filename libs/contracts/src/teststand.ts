@@ -58,7 +58,10 @@ export const TeststandCommandReplyV1 = z.object({
   commandId: z.string(),
   topic: z.string(),
   outcome: z.enum(['sent', 'refused']).describe('sent: the broker acknowledged it (QoS 1 PUBACK)'),
-  sentAt: z.iso.datetime({ offset: true }).optional(),
+  sentAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('when the handler handed it to the broker (the stand’s reply is the first status after it)'),
   error: z.string().optional().describe('why the broker did not take it'),
 });
 export type TeststandCommandReply = z.infer<typeof TeststandCommandReplyV1>;

@@ -4,3 +4,4 @@ export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { waitFor } from './wait.js';
 export { freePort } from './port.js';
 export { storedReadingsEvent, storedTeststandEvent } from './events.js';
+export { startMosquitto, type Mosquitto } from './mosquitto.js';

@@ -5,8 +5,13 @@ import { pingDb } from '@ep/db';
 import { adminRoutes } from './adapters/admin-routes.js';
 import { legacyRoutes } from './adapters/legacy-routes.js';
 import { readRoutes, type ReadDeps } from './adapters/read-routes.js';
+import { authenticate } from './adapters/auth.js';
+import { teststandCommandRoutes, type RequestCommand } from './routes/teststand-commands.js';
 
-export type AppDeps = ReadDeps;
+export interface AppDeps extends ReadDeps {
+  /** Test-stand commands; without it the command routes are not served. */
+  teststandCommands?: { requestCommand: RequestCommand; replyWindowMs: number };
+}
 
 /** The query API as a fastify plugin: /api/v1 (scope read), /api/v1/admin (scope admin), legacy. */
 export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
@@ -15,6 +20,15 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(readRoutes(deps), { prefix: '/api/v1' });
     await app.register(adminRoutes(deps.keysDb), { prefix: '/api/v1/admin' });
     await app.register(legacyRoutes(deps));
+    if (deps.teststandCommands)
+      await app.register(
+        teststandCommandRoutes({
+          db: deps.keysDb,
+          ...deps.teststandCommands,
+          authorize: authenticate(deps.keysDb, 'teststand:command'),
+        }),
+        { prefix: '/api/v1' },
+      );
   };
 }
 

@@ -4,6 +4,8 @@ import { createLifecycle } from '@ep/lifecycle';
 import { createLogger } from '@ep/logger';
 import { startTelemetry } from '@ep/telemetry';
 import pg from 'pg';
+import { connectNats } from '@ep/nats';
+import { natsCommandRequester } from './adapters/teststand-commander.js';
 import { buildServer } from './app.js';
 import { readConfig } from './config.js';
 import type { Database } from '@ep/schema';
@@ -34,10 +36,28 @@ const copyPool = new pg.Pool({
 });
 copyPool.on('error', (err) => logger.warn({ err }, 'idle CSV connection failed'));
 
-const app = await buildServer({ db, keysDb, copyPool }, logger);
+// Test-stand commands go to the teststand-handler over NATS; the read API does not need it.
+const nc = await connectNats({ url: config.NATS_URL, name: 'query-api', logger });
+const app = await buildServer(
+  {
+    db,
+    keysDb,
+    copyPool,
+    teststandCommands: {
+      requestCommand: natsCommandRequester(
+        nc,
+        config.EP_NATS_PREFIX,
+        config.EP_TESTSTAND_COMMAND_REQUEST_TIMEOUT_MS,
+      ),
+      replyWindowMs: config.EP_TESTSTAND_REPLY_WINDOW_MS,
+    },
+  },
+  logger,
+);
 
 lifecycle.add(
   { name: 'telemetry', stop: () => telemetry.shutdown() },
+  { name: 'nats', stop: () => nc.drain() },
   {
     name: 'database',
     stop: async () => void (await Promise.all([db.destroy(), keysDb.destroy(), copyPool.end()])),

@@ -1,7 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
@@ -10,10 +6,10 @@ import { startMeasurementStore } from '@ep/measurement-store';
 import { migrateToLatest, type Database } from '@ep/schema';
 import {
   createTestDatabase,
-  freePort,
   infraUrls,
+  startMosquitto,
   uniquePrefix,
-  waitFor,
+  type Mosquitto,
   type TestDatabase,
 } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -23,57 +19,9 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { parseTeststandHandlerConfig } from '../src/config.js';
 import { createTeststandHandler, type TeststandHandler } from '../src/teststand-handler.js';
 
-/** A Mosquitto of the test's own, on a free port (the shared one keeps at most 1,000 queued messages a session). */
-export interface Broker {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `mosquitto -c <conf>` with `lines` as its configuration (a `listener` line for the
- * returned port is added when none is given).
- */
-export async function startBroker(lines: string[] = ['allow_anonymous true'], dir?: string): Promise<Broker> {
-  const port = await freePort();
-  const workDir = dir ?? (await mkdtemp(join(tmpdir(), 'ep-mosquitto-')));
-  const conf = join(workDir, 'mosquitto.conf');
-  const body = lines.some((l) => l.startsWith('listener '))
-    ? lines
-    : [`listener ${port} 127.0.0.1`, ...lines];
-  await writeFile(conf, [...body, 'max_queued_messages 1000000', 'log_type error', ''].join('\n'));
-  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const url = `mqtt://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited: ${output}`);
-      const c = await connectAsync(url, {
-        connectTimeout: 500,
-        reconnectPeriod: 0,
-        username: 'probe',
-        password: 'x',
-      }).catch((err: Error) =>
-        // A broker that refuses the probe's credentials is up.
-        /Not authorized|Bad username/i.test(err.message) ? 'up' : undefined,
-      );
-      if (c && c !== 'up') await c.endAsync();
-      return c !== undefined;
-    },
-    { what: `mosquitto on ${port}`, timeoutMs: 10_000 },
-  );
-  return {
-    url,
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      if (!dir) await rm(workDir, { recursive: true, force: true });
-    },
-  };
-}
+/** A Mosquitto of the test's own (the shared one keeps at most 1,000 queued messages a session). */
+export type Broker = Mosquitto;
+export const startBroker = (lines?: string[]) => startMosquitto(lines);
 
 /** One test file's database (migrated), NATS prefix with its streams, and a running measurement-store. */
 export interface Bed {

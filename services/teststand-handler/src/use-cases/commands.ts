@@ -36,6 +36,9 @@ export function createCommandSender(deps: CommandDeps): (body: unknown) => Promi
       commands: request.commands,
       parameters: request.parameters,
     });
+    // Taken before the publish: a stand may answer before our PUBACK is back, and its reply is
+    // the first status received at or after this time.
+    const sentAt = now().toISOString();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -53,7 +56,6 @@ export function createCommandSender(deps: CommandDeps): (body: unknown) => Promi
     } finally {
       clearTimeout(timer);
     }
-    const sentAt = now().toISOString();
     const eventId = `command:${request.commandId}`;
     const event: TeststandEventInput = {
       v: 1,
