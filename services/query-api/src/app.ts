@@ -7,6 +7,7 @@ import { legacyRoutes } from './adapters/legacy-routes.js';
 import { readRoutes, type ReadDeps } from './adapters/read-routes.js';
 import { authenticate } from './adapters/auth.js';
 import { teststandCommandRoutes, type RequestCommand } from './routes/teststand-commands.js';
+import { teststandExportRoutes } from './routes/teststand-exports.js';
 
 export interface AppDeps extends ReadDeps {
   /** Test-stand commands; without it the command routes are not served. */
@@ -20,6 +21,9 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(readRoutes(deps), { prefix: '/api/v1' });
     await app.register(adminRoutes(deps.keysDb), { prefix: '/api/v1/admin' });
     await app.register(legacyRoutes(deps));
+    await app.register(teststandExportRoutes({ db: deps.db, authorize: authenticate(deps.keysDb, 'read') }), {
+      prefix: '/api/v1',
+    });
     if (deps.teststandCommands)
       await app.register(
         teststandCommandRoutes({

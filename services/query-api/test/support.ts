@@ -31,6 +31,8 @@ export interface QueryTestEnv {
   db: Kysely<Database>;
   names: NatsNames;
   adminKey: string;
+  /** http://127.0.0.1:<port> of the API, for requests `call` cannot make (binary bodies). */
+  base: string;
   call(method: string, path: string, key?: string, body?: unknown): Promise<Reply>;
   get(path: string, key?: string): Promise<Reply>;
   /** Creates a site through the admin API. */
@@ -93,6 +95,7 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
     db,
     names,
     adminKey: admin.secret,
+    base,
     call,
     get: (path, key) => call('GET', path, key),
     async addSite(key, timezone) {
