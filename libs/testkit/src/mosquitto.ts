@@ -12,6 +12,8 @@ export interface Mosquitto {
   port: number;
   /** Directory holding its configuration (and whatever the test put there). */
   dir: string;
+  /** What the broker logged so far (stdout and stderr), for failure messages. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -32,8 +34,9 @@ export async function startMosquitto(
   if (!body.some((l) => l.startsWith('listener '))) body.unshift(`listener ${port} 127.0.0.1`);
   if (!body.some((l) => l.startsWith('max_queued_messages'))) body.push('max_queued_messages 1000000');
   await writeFile(conf, [...body, ''].join('\n'));
-  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = `mqtt://127.0.0.1:${port}`;
@@ -55,6 +58,7 @@ export async function startMosquitto(
     url,
     port,
     dir,
+    output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
