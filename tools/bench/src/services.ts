@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The services the suites run, by their folder under services/. */
-export type ServiceName = 'measurement-store' | 'upload-ingest' | 'notifier' | 'query-api';
+export type ServiceName =
+  'measurement-store' | 'upload-ingest' | 'notifier' | 'query-api' | 'teststand-handler';
 
 export const serviceDir = (name: ServiceName) => join(repo, 'services', name);
 

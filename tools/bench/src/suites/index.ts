@@ -4,6 +4,14 @@ import { natsSuite } from './nats.js';
 import { notifierSuite } from './notifier.js';
 import { querySuite } from './query.js';
 import { storeSuite } from './store.js';
+import { mqttIngestSuite } from './mqtt-ingest.js';
 
 /** Every suite `pnpm bench <suite>` knows. Adding one is one line here. */
-export const suites: Suite[] = [natsSuite, notifierSuite, csvIngestSuite, querySuite, storeSuite];
+export const suites: Suite[] = [
+  natsSuite,
+  notifierSuite,
+  csvIngestSuite,
+  querySuite,
+  storeSuite,
+  mqttIngestSuite,
+];
