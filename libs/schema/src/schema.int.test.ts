@@ -228,4 +228,18 @@ describe('@ep/schema against a migrated database', () => {
       alreadyApplied: Object.keys(migrations).length,
     });
   });
+
+  it('settles a published upload as stored once every batch is stored, and nothing else', async () => {
+    const settled = async (status: string, stored: number, batches: number) =>
+      (
+        await sql<{ s: string }>`SELECT upload_status_settled(${status}, ${stored}, ${batches}) AS s`.execute(
+          db,
+        )
+      ).rows[0]?.s;
+    expect(await settled('published', 3, 3)).toBe('stored');
+    expect(await settled('published', 4, 3)).toBe('stored');
+    expect(await settled('published', 2, 3)).toBe('published');
+    expect(await settled('publishing', 3, 3)).toBe('publishing');
+    expect(await settled('failed', 3, 3)).toBe('failed');
+  });
 });

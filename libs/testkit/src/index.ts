@@ -4,4 +4,12 @@ export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { waitFor } from './wait.js';
 export { freePort } from './port.js';
 export { storedReadingsEvent, storedTeststandEvent } from './events.js';
+export {
+  buildServices,
+  serviceDir,
+  startService,
+  type ServiceName,
+  type ServiceProcess,
+  type StartServiceOptions,
+} from './services.js';
 export { startMosquitto, type Mosquitto } from './mosquitto.js';

@@ -1,19 +1,18 @@
-import { apiKeyPrefix, generateApiKey, hashApiKey, parseScopes } from '@ep/auth';
+import {
+  apiKeyPrefix,
+  generateApiKey,
+  hashApiKey,
+  insertApiKey,
+  listApiKeys,
+  parseScopes,
+  revokeApiKey,
+} from '@ep/auth';
 import { runTeststandsCli, TESTSTANDS_USAGE } from './teststands.js';
 import { createDb } from '@ep/db';
 import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
-import {
-  databaseKnowsZone,
-  type CliTables,
-  findSite,
-  insertKey,
-  insertSite,
-  listKeys,
-  listSites,
-  revokeKey,
-} from './db.js';
+import { databaseKnowsZone, type CliTables, findSite, insertSite, listSites } from './db.js';
 
 /** Exit codes: 0 done, 1 failed (database, not found, conflict), 2 usage (bad command or arguments). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -191,7 +190,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           siteId = site.id;
         }
         const key = generateApiKey();
-        const row = await insertKey(open(), {
+        const row = await insertApiKey(open(), {
           name: values.name,
           prefix: key.prefix,
           hash: key.hash,
@@ -208,7 +207,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'keys list': {
         noMore(0);
-        const keys = await listKeys(open());
+        const keys = await listApiKeys(open());
         for (const line of table(keys as unknown as Record<string, unknown>[], [
           'id',
           'name',
@@ -226,9 +225,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const id = Number(rest[0]);
         if (!rest[0] || !Number.isInteger(id) || id <= 0)
           throw new UsageError('keys revoke needs a key id (see `pnpm ep keys list`)');
-        const outcome = await revokeKey(open(), id);
-        if (outcome === 'missing') throw new Failure(`no key with id ${id}`);
-        io.out(outcome === 'revoked' ? `key ${id} revoked` : `key ${id} was already revoked`);
+        const revoked = await revokeApiKey(open(), id);
+        if (!revoked) throw new Failure(`no key with id ${id}`);
+        io.out(revoked.wasRevoked ? `key ${id} was already revoked` : `key ${id} revoked`);
         return EXIT.ok;
       }
       case 'keys generate': {
@@ -267,7 +266,7 @@ async function runMigrate(db: Kysely<CliTables>, io: CliIo): Promise<void> {
     );
   }
   // ON CONFLICT on the prefix: concurrent or repeated migrations store it once.
-  const row = await insertKey(db, {
+  const row = await insertApiKey(db, {
     name: 'bootstrap',
     prefix,
     hash: hashApiKey(bootstrap),

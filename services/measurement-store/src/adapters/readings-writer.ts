@@ -1,26 +1,13 @@
 import type { StoredReadings } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
 import type pg from 'pg';
-import {
-  addUploadProgress,
-  claimBatches,
-  clearStaging,
-  copyMeasurements,
-  copyRows,
-  countStagedPerBatch,
-  ensurePartitions,
-  listPartitions,
-  lockPoints,
-  prepareSession,
-  refreshPointExtent,
-  refreshRollups,
-  setBatchCounts,
-  upsertPoints,
-  upsertStagedSamples,
-  type PointExtent,
-  type SqlClient,
-  type UploadProgress,
-} from '../db/readings.repo.js';
+import { claimBatches, countStagedPerBatch, setBatchCounts } from '../db/batches.repo.js';
+import { copyMeasurements, copyRows, upsertStagedSamples } from '../db/measurements.repo.js';
+import { ensurePartitions, listPartitions } from '../db/partitions.repo.js';
+import { lockPoints, refreshPointExtent, upsertPoints, type PointExtent } from '../db/points.repo.js';
+import { refreshRollups } from '../db/rollups.repo.js';
+import { clearStaging, prepareSession, type SqlClient } from '../db/session.js';
+import { addUploadProgress, type UploadProgress } from '../db/upload-progress.repo.js';
 import {
   batchRows,
   hourlyAggregates,

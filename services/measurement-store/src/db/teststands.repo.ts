@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { TeststandEvent } from '@ep/contracts';
 import type { Database, TeststandsTable } from '@ep/schema';
+import type { StandChange } from '../domain/teststand.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -43,14 +44,6 @@ export async function insertTeststandMessage(
     .where('event_id', '=', event.eventId)
     .executeTakeFirstOrThrow();
   return { id: existing.id, inserted: false };
-}
-
-export interface StandChange {
-  stand: string;
-  module: string;
-  seenAt: string;
-  powerCode?: number;
-  statusCode?: number;
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { TeststandEvent } from '@ep/contracts';
-import type { StandChange } from '../db/teststands.repo.js';
 
 /** Power codes a stand reports: 600 device on, 610 device off (PROTOCOL.md). */
 export const POWER_ON = 600;
@@ -9,6 +8,15 @@ export const POWER_ON = 600;
  * the stand itself sent counts: inbound messages refresh last_seen, and a valid `status` message
  * with a code ≥ 600 sets the power state, any other code the status (legacy behaviour).
  */
+/** What one message changes in its stand's state (db/teststands.repo.ts applies it). */
+export interface StandChange {
+  stand: string;
+  module: string;
+  seenAt: string;
+  powerCode?: number;
+  statusCode?: number;
+}
+
 export function standChange(event: TeststandEvent): StandChange | undefined {
   if (event.direction !== 'inbound') return undefined;
   const change: StandChange = { stand: event.stand, module: event.module, seenAt: event.receivedAt };

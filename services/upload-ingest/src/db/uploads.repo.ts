@@ -212,15 +212,14 @@ export async function setParsed(db: Kysely<IngestTables>, id: string, counts: Pa
 /**
  * Marks every batch published. The store flips 'published' to 'stored' when the last batch
  * lands; if the store got there first (all batches stored while we still said 'publishing'),
- * this update does it instead — the row lock orders the two updates.
+ * this update does it instead — one rule for both, the schema's upload_status_settled.
  */
 // Typed against the schema's union; inlined as SQL literals (constants, never input).
-const STORED: UploadStatus = 'stored';
 const PUBLISHED: UploadStatus = 'published';
 const PUBLISHING: UploadStatus = 'publishing';
 
 export async function markPublished(db: Kysely<IngestTables>, id: string): Promise<void> {
-  await sql`UPDATE uploads SET status = CASE WHEN batches_stored >= batches THEN ${sql.lit(STORED)} ELSE ${sql.lit(PUBLISHED)} END,
+  await sql`UPDATE uploads SET status = upload_status_settled(${sql.lit(PUBLISHED)}, batches_stored, batches),
               updated_at = now()
             WHERE id = ${id} AND status = ${sql.lit(PUBLISHING)}`.execute(db);
 }

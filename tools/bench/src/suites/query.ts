@@ -18,18 +18,17 @@
  * Values have two decimals, as building sensors report them (a full 17-digit double costs the
  * JSON and CSV writers several times more per value).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, freePort } from '@ep/testkit';
+import { createTestDatabase, freePort, startService, type ServiceProcess } from '@ep/testkit';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { BenchContext, Measurement, Suite } from '../harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const serviceDir = join(root, 'services/query-api');
 const TZ = 'America/Chicago';
 const YEAR_FROM = '2025-01-01T00:00:00Z';
 const YEAR_TO = '2026-01-01T00:00:00Z';
@@ -108,7 +107,7 @@ async function seed(
   );
   log(`raw samples written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   t = performance.now();
-  // The store's rollup expressions (readings.repo.ts ROLLUP_AGGREGATES), applied to whole tables.
+  // The store's rollup expressions (rollups.repo.ts ROLLUP_AGGREGATES), applied to whole tables.
   const aggregates = `min(m.value), max(m.value), sum(m.value), count(*)::int, count(m.value)::int,
     (count(*) FILTER (WHERE m.quality = 0))::int, min(m.ts), (array_agg(m.value ORDER BY m.ts))[1],
     max(m.ts), (array_agg(m.value ORDER BY m.ts DESC))[1]`;
@@ -150,7 +149,7 @@ async function run({ quick, log }: BenchContext): Promise<Measurement[]> {
   const runs = quick ? 10 : 30;
   const testDb = await createTestDatabase('bench_query');
   const client = new pg.Client({ connectionString: testDb.url });
-  let api: ReturnType<typeof spawn> | undefined;
+  let api: ServiceProcess | undefined;
   try {
     const adminKey = cli(['keys', 'generate'], {}).split('\n').pop()!;
     cli(['migrate'], { DATABASE_URL: testDb.url, EP_BOOTSTRAP_ADMIN_KEY: adminKey });
@@ -162,15 +161,12 @@ async function run({ quick, log }: BenchContext): Promise<Measurement[]> {
     const ids = await seed(client, hourlyPoints, rawYears, log);
 
     const port = await freePort();
-    const script = (
-      JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
-    ).scripts.start;
-    const [command, ...args] = script.split(/\s+/);
-    api = spawn(command!, args, {
-      cwd: serviceDir,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DATABASE_URL: testDb.url, PORT: String(port), LOG_LEVEL: 'warn' },
-    });
+    // As the query bench always ran it: from source (the `start` script).
+    api = startService(
+      'query-api',
+      { DATABASE_URL: testDb.url, PORT: String(port), LOG_LEVEL: 'warn' },
+      { mode: 'source' },
+    );
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       const ok = await fetch(`${base}/readyz`)
@@ -282,11 +278,7 @@ async function run({ quick, log }: BenchContext): Promise<Measurement[]> {
     add('/series 50 points × a month at 1h, p99', seriesTimes.p99, 'ms', seriesSql.p99);
     return results;
   } finally {
-    if (api && api.exitCode === null) {
-      const exited = new Promise((resolve) => api!.once('exit', resolve));
-      api.kill('SIGTERM');
-      await exited;
-    }
+    await api?.stop();
     await client.end().catch(() => undefined);
     await testDb.drop();
   }
