@@ -6,7 +6,16 @@
 export const SOURCES = ['prefect', 'secure', 'siemens', 'alc'] as const;
 export type Source = (typeof SOURCES)[number];
 
-export const TESTSTAND_KINDS = ['status', 'data', 'result', 'command', 'rejected'] as const;
+/** online / offline: the handler's liveness events (a stand heard again, a stand gone silent). */
+export const TESTSTAND_KINDS = [
+  'status',
+  'data',
+  'result',
+  'command',
+  'rejected',
+  'online',
+  'offline',
+] as const;
 export type TeststandKind = (typeof TESTSTAND_KINDS)[number];
 
 /** NATS subject tokens may not contain `.`, `*`, `>` or white space; site and stand keys are mapped. */

@@ -16,7 +16,9 @@ export const TeststandEventV1 = z.object({
   stand: z.string().min(1),
   module: z.string().describe('module from the topic; empty for <stand>/inbound'),
   kind: z.enum(TESTSTAND_KINDS),
-  direction: z.enum(['inbound', 'outbound']),
+  direction: z
+    .enum(['inbound', 'outbound', 'platform'])
+    .describe('platform: what EP observed itself (liveness), not a message on the broker'),
   topic: z.string(),
   receivedAt: z.iso.datetime({ offset: true }),
   protocolVersion: z.string().optional(),

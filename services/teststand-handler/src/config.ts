@@ -45,6 +45,10 @@ export const TeststandHandlerConfigSchema = z.object({
   EP_TESTSTAND_MAX_MESSAGE_BYTES: positiveInt(262_144),
   /** `sentBy` of the commands EP sends to stands. */
   EP_TESTSTAND_SENDER: z.string().min(1).default('ep'),
+  /** A stand silent for longer than this (ms) is offline; going offline or online is an event. */
+  EP_TESTSTAND_OFFLINE_AFTER_MS: positiveInt(60_000),
+  /** How often (ms) a replica writes the stands it heard from and looks for silent ones. */
+  EP_TESTSTAND_LIVENESS_CHECK_MS: positiveInt(5_000),
   /** How long a command's publish may wait for the broker's PUBACK, in ms. */
   EP_TESTSTAND_COMMAND_TIMEOUT_MS: positiveInt(5_000),
 });

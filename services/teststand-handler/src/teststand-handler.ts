@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
 import { createCommandResponder } from './adapters/command-responder.js';
+import { createLiveness } from './adapters/liveness.js';
 import { createHandlerMetrics } from './adapters/metrics.js';
 import { createCommandSender } from './use-cases/commands.js';
 import { createIngest, type PublishEvent } from './use-cases/ingest.js';
@@ -55,6 +56,17 @@ export async function createTeststandHandler(
     return { duplicate: ack.duplicate };
   };
 
+  const liveness = createLiveness({
+    nc,
+    names,
+    bucket: `${config.EP_NATS_PREFIX.toUpperCase()}_TESTSTAND_LIVENESS`,
+    offlineAfterMs: config.EP_TESTSTAND_OFFLINE_AFTER_MS,
+    tickMs: config.EP_TESTSTAND_LIVENESS_CHECK_MS,
+    publishEvent,
+    logger,
+    registry,
+  });
+
   const clientId = config.EP_MQTT_CLIENT_ID ?? `teststand-handler_${hostname()}`;
   const mqtt = createMqttClient({
     url: config.MQTT_URL,
@@ -72,6 +84,7 @@ export async function createTeststandHandler(
       publishEvent,
       metrics,
       logger,
+      onSeen: (stand, at) => liveness.seen(stand, at),
     }),
   });
 
@@ -116,6 +129,7 @@ export async function createTeststandHandler(
 
   // MQTT stops before NATS (reverse order), so the last handlers can still publish and PUBACK.
   lifecycle.add(
+    liveness,
     { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
     commands,
     httpResource(server, { port: config.PORT }),

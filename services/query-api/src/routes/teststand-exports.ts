@@ -78,8 +78,10 @@ export function teststandExportRoutes(deps: TeststandExportDeps): FastifyPluginA
           );
         const data = inSentOrder((m.data ?? {}) as Record<string, unknown[]>, m.raw, 'dataObj');
         const name = `${m.stand}-${m.module || 'stand'}-${m.kind}-${m.id}`;
+        // The bodies are files, not the JSON the response schemas describe.
+        const raw = reply as FastifyReply;
         if (request.query.format === 'csv')
-          return reply
+          return raw
             .type('text/csv; charset=utf-8')
             .header('content-disposition', attachment(`${name}.csv`))
             .send(dataPackageCsv(data));
@@ -91,7 +93,7 @@ export function teststandExportRoutes(deps: TeststandExportDeps): FastifyPluginA
           parameters: inSentOrder((m.parameters ?? {}) as Record<string, unknown>, m.raw, 'parameterObj'),
           data,
         });
-        return reply
+        return raw
           .type(XLSX)
           .header('content-disposition', attachment(`${name}.xlsx`))
           .send(body);

@@ -24,6 +24,8 @@ export interface IngestDeps {
   publishEvent: PublishEvent;
   metrics: IngestMetrics;
   logger: Logger;
+  /** Told of every message a stand sent (valid or not): the stand is alive. */
+  onSeen?: (stand: string, at: Date) => void;
   now?: () => Date;
 }
 
@@ -53,6 +55,7 @@ export function createIngest(deps: IngestDeps): MessageHandler {
       metrics.message('none', 'ignored', 0);
       return;
     }
+    if (event.direction === 'inbound') deps.onSeen?.(event.stand, receivedAt);
     const subject = names.subjects.teststand(event.stand, event.kind);
     let { duplicate } = await deps.publishEvent(subject, event, key);
     if (duplicate && !packet.dup)
