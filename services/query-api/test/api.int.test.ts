@@ -340,6 +340,7 @@ describe('operations', () => {
       'get /api/v1/teststands',
       'get /api/v1/teststands/{stand}/messages',
       'get /api/v1/teststands/{stand}/messages/{id}',
+      'get /api/v1/teststands/{stand}/messages/{id}/export',
       'post /api/v1/admin/keys',
       'get /api/v1/admin/keys',
       'delete /api/v1/admin/keys/{id}',

@@ -55,6 +55,7 @@ export function teststandExportRoutes(deps: TeststandExportDeps): FastifyPluginA
           querystring: z.object({ format: z.enum(['xlsx', 'csv']).default('xlsx') }),
           produces: [XLSX, 'text/csv'],
           response: {
+            200: z.string().describe('The file: an xlsx workbook (binary) or CSV text'),
             400: errorResponseSchema.describe('The message is not a data or result package'),
             401: errorResponseSchema.describe('No API key, an unknown one, or a revoked one'),
             403: errorResponseSchema.describe('The key lacks scope read, or is bound to a site'),
