@@ -12,11 +12,12 @@ export PATH := $(CURDIR)/.dev/bin:$(PATH)
 
 .PHONY: test dev infra install lint typecheck unit int bench clean
 
-## make test: infrastructure check, install from the lockfile, lint, typecheck, unit and integration tests.
+## make test: infrastructure check, install from the lockfile, lint, typecheck, unit, chart and integration tests.
 test: infra install
 	pnpm lint
 	pnpm typecheck
 	pnpm test:unit
+	pnpm test:chart
 	pnpm test:int
 
 ## make dev: infrastructure check, install, migrations, then every service with one prefixed log.

@@ -25,11 +25,17 @@ export default {
   // A global option (ignored inside projects): integration tests wait on real servers.
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['**/*.test.ts', '!**/*.int.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.chart.test.ts'],
+    },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['**/*.int.test.ts'],
     },
+    // tools/chart-test: charts/ep rendered by a pinned Helm and checked (no cluster needed).
+    { ...shared, displayName: 'chart', testMatch: ['**/*.chart.test.ts'] },
   ],
 };

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateApiKey } from '@ep/auth';
 import { natsNames } from '@ep/contracts';
-import { createDb, typeParsers } from '@ep/db';
-import type { HttpServer } from '@ep/http';
+import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { startMeasurementStore } from '@ep/measurement-store';
 import { connectNats } from '@ep/nats';
@@ -25,9 +24,8 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
-import { natsCommandRequester } from '../src/adapters/teststand-commander.js';
-import { buildServer } from '../src/app.js';
+import { parseQueryApiConfig } from '../src/config.js';
+import { createQueryApi, type QueryApi } from '../src/query-api.js';
 
 const REPLY_WINDOW_MS = 3_000;
 
@@ -36,11 +34,10 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
   let broker: Mosquitto;
   let testDb: TestDatabase;
   let db: Kysely<Database>;
-  let copyPool: pg.Pool;
   let store: { stop(): Promise<void> };
   let nc: NatsConnection;
   let handler: TeststandHandler;
-  let app: HttpServer;
+  let api: QueryApi;
   let sim: StandSim;
   let base: string;
   let prefix: string;
@@ -53,7 +50,6 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
     broker = await startMosquitto();
     testDb = await createMigratedTestDatabase('cmd');
     db = createDb<Database>({ url: testDb.url, max: 4 });
-    copyPool = new pg.Pool({ connectionString: testDb.url, max: 1, types: typeParsers });
     for (const [name, key, scopes] of [
       ['lab', commandKey, ['teststand:command']],
       ['reader', readKey, ['read']],
@@ -76,20 +72,19 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
     );
     await handler.lifecycle.start();
     nc = await connectNats({ url: natsUrl, name: 'query-api-test', logger });
-    app = await buildServer(
-      {
-        db,
-        keysDb: db,
-        copyPool,
-        teststandCommands: {
-          requestCommand: natsCommandRequester(nc, prefix, 5_000),
-          replyWindowMs: REPLY_WINDOW_MS,
-        },
-      },
-      logger,
+    api = await createQueryApi(
+      parseQueryApiConfig({
+        DATABASE_URL: testDb.url,
+        NATS_URL: natsUrl,
+        EP_NATS_PREFIX: prefix,
+        EP_TESTSTAND_REPLY_WINDOW_MS: String(REPLY_WINDOW_MS),
+        EP_TESTSTAND_COMMAND_REQUEST_TIMEOUT_MS: '5000',
+        PORT: '0',
+      }),
+      { logger, exit: () => undefined },
     );
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
+    await api.lifecycle.start();
+    const address = api.server.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     sim = createStandSim({
       url: broker.url,
@@ -103,7 +98,7 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
 
   afterAll(async () => {
     await sim?.stop();
-    await app?.close();
+    await api?.lifecycle.stop();
     await handler?.lifecycle.stop();
     await store?.stop();
     if (nc) {
@@ -112,7 +107,6 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
         await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
     }
-    await copyPool?.end();
     await db?.destroy();
     await testDb?.drop();
     await broker?.stop();

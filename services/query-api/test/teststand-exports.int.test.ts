@@ -57,7 +57,7 @@ describe('test-stand package exports (CSV and xlsx)', () => {
   });
 
   it('exports a data package as an xlsx workbook that reads back with its parameters and series', async () => {
-    const res = await fetch(`${env.base}/api/v1/teststands/rig7/messages/${dataId}/export?format=xlsx`, {
+    const res = await fetch(`${env.baseUrl}/api/v1/teststands/rig7/messages/${dataId}/export?format=xlsx`, {
       headers: { authorization: `Bearer ${readKey}` },
     });
     expect(res.status).toBe(200);
@@ -92,7 +92,7 @@ describe('test-stand package exports (CSV and xlsx)', () => {
   });
 
   it('exports the same package as CSV, series as columns', async () => {
-    const res = await fetch(`${env.base}/api/v1/teststands/rig7/messages/${dataId}/export?format=csv`, {
+    const res = await fetch(`${env.baseUrl}/api/v1/teststands/rig7/messages/${dataId}/export?format=csv`, {
       headers: { authorization: `Bearer ${readKey}` },
     });
     expect(res.status).toBe(200);

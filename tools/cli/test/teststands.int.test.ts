@@ -41,6 +41,8 @@ describe('the repository’s Mosquitto configuration with per-stand users (dynam
           .replace(/^listener 1883$/, 'listener {port} 127.0.0.1')
           .replace(/^listener 9001$/, `listener ${wsPort} 127.0.0.1`)
           .replace(/^persistence_location .*/, `persistence_location ${dir}/`)
+          // Debian's mosquitto package keeps the plugin here (the file names the image's path).
+          .replace(/^plugin .*/, 'plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so')
           .replace(/^plugin_opt_config_file .*/, `plugin_opt_config_file ${dir}/dynamic-security.json`),
       )
       // Started as root, Mosquitto would switch to user mosquitto, who cannot read the test's

@@ -5,7 +5,6 @@ import {
 } from '@ep/contracts';
 import { errorResponseSchema, HttpError } from '@ep/http';
 import type { Database } from '@ep/schema';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -24,8 +23,6 @@ export interface TeststandCommandDeps {
   requestCommand: RequestCommand;
   /** How long after sending a command the stand's next status counts as its reply, in ms. */
   replyWindowMs: number;
-  /** Checks the API key for scope `teststand:command` (sets request.principal). */
-  authorize: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 // A topic level: MQTT wildcards and the level separator would address other stands' topics.
@@ -102,7 +99,6 @@ function toJson(row: CommandRow, replyWindowMs: number, now = new Date()): z.inf
 export function teststandCommandRoutes(deps: TeststandCommandDeps): FastifyPluginAsyncZod {
   const { db, replyWindowMs } = deps;
   return async (app) => {
-    app.addHook('preHandler', deps.authorize);
     const errors = {
       400: errorResponseSchema.describe('The body or a path parameter is malformed: the message names it'),
       401: errorResponseSchema.describe('No API key, an unknown one, or a revoked one'),

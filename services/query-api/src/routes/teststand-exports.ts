@@ -1,6 +1,6 @@
 import { errorResponseSchema, HttpError } from '@ep/http';
 import type { Database } from '@ep/schema';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -10,8 +10,6 @@ import { packageWorkbook } from '../domain/package-workbook.js';
 
 export interface TeststandExportDeps {
   db: Kysely<Database>;
-  /** Checks the API key for scope `read` (sets request.principal). */
-  authorize: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /**
@@ -38,7 +36,6 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 export function teststandExportRoutes(deps: TeststandExportDeps): FastifyPluginAsyncZod {
   const { db } = deps;
   return async (app) => {
-    app.addHook('preHandler', deps.authorize);
     app.get(
       '/teststands/:stand/messages/:id/export',
       {
