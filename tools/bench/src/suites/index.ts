@@ -5,6 +5,7 @@ import { natsSuite } from './nats.js';
 import { notifierSuite } from './notifier.js';
 import { querySuite } from './query.js';
 import { storeSuite } from './store.js';
+import { mqttIngestSuite } from './mqtt-ingest.js';
 
 /** Every suite `pnpm bench <suite>` knows. Adding one is one line here. */
 export const suites: Suite[] = [
@@ -14,4 +15,5 @@ export const suites: Suite[] = [
   querySuite,
   storeSuite,
   explorerSuite,
+  mqttIngestSuite,
 ];
