@@ -96,6 +96,14 @@ const tsx = (script: string, args: string[] = []) => [
 const GATEWAY_SIM_PORT = 8201;
 /** Every child process by its log label; stopped together. */
 const children = new Map<string, ChildProcess>();
+const SIMULATORS = new Set(['gateway-sim', 'teststand-sim']);
+
+/** Once only simulators are left, they stop too. */
+function stopSimsWhenAlone(): void {
+  if ([...children.keys()].every((label) => SIMULATORS.has(label))) {
+    for (const child of children.values()) child.kill('SIGTERM');
+  }
+}
 const KEY_FILE = '.dev/demo-key';
 const SECRETS_DIR = '.dev/gateway-secrets';
 
@@ -121,6 +129,7 @@ async function main(): Promise<void> {
       children.delete(label);
       if (!stopping) say(`${label} exited (${signal ?? `code ${code}`}); the others keep running`);
       if (stopping && children.size === 0) process.exit(0);
+      if (stopping) stopSimsWhenAlone();
     });
     return child;
   };
@@ -144,7 +153,9 @@ async function main(): Promise<void> {
     stopping = true;
     say(`${signal}: stopping ${[...children.keys()].join(', ') || 'nothing'}`);
     if (children.size === 0) process.exit(0);
-    for (const child of children.values()) child.kill('SIGTERM');
+    // Services first: a poller whose simulator vanished mid-poll would only log refusals.
+    for (const [label, child] of children) if (!SIMULATORS.has(label)) child.kill('SIGTERM');
+    stopSimsWhenAlone();
     setTimeout(() => {
       for (const [name, child] of children) {
         say(`${name} did not stop within ${STOP_GRACE_MS / 1000} s; killing it`);
