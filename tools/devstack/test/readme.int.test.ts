@@ -8,8 +8,12 @@
 // this test is the `make dev` part). Other `#` lines are comments.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runCli } from '@ep/cli';
+import { natsNames } from '@ep/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import {
   createTestDatabase,
+  infraUrls,
   startService,
   uniquePrefix,
   type ServiceProcess,
@@ -75,6 +79,7 @@ describe('README.md', () => {
 describe('README.md commands, run as written against the services', () => {
   let db: TestDatabase;
   const services: ServiceProcess[] = [];
+  const prefix = uniquePrefix('readme');
 
   beforeAll(async () => {
     db = await createTestDatabase('readme');
@@ -84,7 +89,7 @@ describe('README.md commands, run as written against the services', () => {
       err: (line) => process.stderr.write(`${line}\n`),
     });
     expect(migrated).toBe(0);
-    const env = { DATABASE_URL: db.url, EP_NATS_PREFIX: uniquePrefix('readme'), LOG_LEVEL: 'warn' };
+    const env = { DATABASE_URL: db.url, EP_NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
     for (const [name, port] of [
       ['measurement-store', 9103],
       ['upload-ingest', 8081],
@@ -104,6 +109,13 @@ describe('README.md commands, run as written against the services', () => {
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
     await db?.drop();
+    // The streams of this prefix go too, so repeated runs do not fill the NATS server.
+    const nc = await connect({ servers: infraUrls().natsUrl });
+    const jsm = await jetstreamManager(nc);
+    for (const stream of Object.values(natsNames(prefix).streams)) {
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+    await nc.close();
   }, 60_000);
 
   it('each command exits 0 and prints what the README says', () => {
