@@ -12,10 +12,11 @@ export PATH := $(CURDIR)/.dev/bin:$(PATH)
 
 .PHONY: test dev infra install lint typecheck unit int bench clean
 
-## make test: infrastructure check, install from the lockfile, lint, typecheck, unit, chart and integration tests.
+## make test: infrastructure check, install from the lockfile, lint, typecheck, OpenAPI lint, unit, chart and integration tests.
 test: infra install
 	pnpm lint
 	pnpm typecheck
+	pnpm lint:openapi
 	pnpm test:unit
 	pnpm test:chart
 	pnpm test:int

@@ -1,12 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  authenticate,
-  authorize,
-  AuthError,
-  generateApiKey,
-  parseScopes,
-  type StoredApiKey,
-} from './index.js';
+import { HttpError } from '@ep/http';
+import { authenticate, authorize, generateApiKey, parseScopes, type StoredApiKey } from './index.js';
 
 describe('api keys', () => {
   const key = generateApiKey();
@@ -38,7 +32,11 @@ describe('api keys', () => {
   it('checks scopes and site binding with 403; admin implies every scope', () => {
     const p = { keyId: 1, name: 'dash', scopes: ['read'], site: 'carleton' };
     expect(() => authorize(p, 'read', 'carleton')).not.toThrow();
-    expect(() => authorize(p, 'upload:siemens')).toThrow(AuthError);
+    expect(() => authorize(p, 'upload:siemens')).toThrow(HttpError);
+    expect(() => authorize(p, ['upload:siemens', 'read'])).not.toThrow();
+    expect(() => authorize(p, ['upload:siemens', 'upload:alc'])).toThrow(
+      /lacks scope upload:siemens or upload:alc/,
+    );
     expect(() => authorize(p, 'read', 'evans')).toThrow(/bound to site carleton/);
     expect(() => authorize({ ...p, scopes: ['admin'], site: null }, 'upload:alc', 'evans')).not.toThrow();
   });

@@ -125,6 +125,45 @@ describe('OpenAPI at /docs', () => {
     expect(doc.paths['/api/v1/uploads']?.['post']?.responses['202']).toBeDefined();
   });
 
+  it('describes text answers as text, errors as JSON, and file uploads as multipart with a binary file', async () => {
+    await server();
+    await app.register(async (plugin) => {
+      const api = plugin.withTypeProvider<ZodTypeProvider>();
+      api.get(
+        '/export',
+        {
+          schema: {
+            tags: ['points'],
+            produces: ['application/json', 'text/csv'],
+            response: { 200: z.object({ rows: z.array(z.number()) }), 400: errorResponseSchema },
+          },
+        },
+        async () => ({ rows: [] }),
+      );
+      api.post(
+        '/upload',
+        { schema: { tags: ['points'], consumes: ['multipart/form-data', 'text/csv'] } },
+        async () => ({}),
+      );
+    });
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(doc.openapi).toBe('3.1.0');
+    const answers = doc.paths['/export'].get.responses;
+    expect(answers['200'].content['application/json'].schema.properties.rows.type).toBe('array');
+    expect(answers['200'].content['text/csv'].schema.type).toBe('string');
+    expect(Object.keys(answers['400'].content)).toEqual(['application/json']);
+    const body = doc.paths['/upload'].post.requestBody.content;
+    expect(body['multipart/form-data'].schema).toMatchObject({
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary' } },
+    });
+    expect(body['text/csv'].schema.type).toBe('string');
+    // Nullable fields are OpenAPI 3.1 type lists, never a bare `nullable`.
+    const point =
+      doc.paths['/api/v1/sites/{site}/points'].get.responses['200'].content['application/json'].schema;
+    expect(point.properties.points.items.properties.unit.type).toEqual(['string', 'null']);
+  });
+
   it('serves the Swagger UI page', async () => {
     await server();
     const res = await app.inject({ method: 'GET', url: '/docs/' });

@@ -85,7 +85,9 @@ async function ops(fastify: FastifyInstance, options: OpsOptions): Promise<void>
     {
       ...quiet,
       schema: {
+        operationId: 'healthz',
         tags: ['ops'],
+        security: [],
         summary: 'Liveness: the process is running',
         response: { 200: z.object({ status: z.literal('ok') }) },
       },
@@ -98,7 +100,9 @@ async function ops(fastify: FastifyInstance, options: OpsOptions): Promise<void>
     {
       ...quiet,
       schema: {
+        operationId: 'readyz',
         tags: ['ops'],
+        security: [],
         summary: 'Readiness: every dependency answers',
         response: {
           200: z.object({ status: z.literal('ready'), checks: z.array(checkResult) }),
@@ -125,7 +129,9 @@ async function ops(fastify: FastifyInstance, options: OpsOptions): Promise<void>
     {
       ...quiet,
       schema: {
+        operationId: 'metrics',
         tags: ['ops'],
+        security: [],
         summary: 'Prometheus metrics',
         produces: ['text/plain'],
         response: { 200: z.string().describe('Prometheus text exposition format') },

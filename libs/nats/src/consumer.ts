@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { toDelivery, type Delivery } from './delivery.js';
 import { createConsumeLoop, type ConsumerLoop, type Dispatcher } from './loop.js';
 import { consumerMetrics } from './metrics.js';
+import type { Outcome } from './outcome.js';
 import { createSettler, type InvalidMessage, type Settler } from './settle.js';
 import { Slots } from './slots.js';
 
@@ -65,12 +66,31 @@ export interface BatchItem<T> {
 export interface BatchConsumerOptions<T> extends ConsumerOptions<T> {
   /** Most messages per handleBatch call. The consumer's maxAckPending must be at least this. */
   maxBatch: number;
+  /**
+   * A second cut, by weight (the store weighs a readings message by its samples): a batch is
+   * handed over once its summed weight reaches `max`, and a message that would take it past
+   * `max` starts the next batch, so a batch never weighs more than `max` unless one message
+   * does alone. A `weigh` that throws or gives no finite number ≥ 0 terminates and reports the
+   * message, as a decode failure does.
+   */
+  budget?: { max: number; weigh: (value: NoInfer<T>) => number };
   /** Longest wait for a batch to fill after its first message, in ms; keep it well under ackWait. */
   maxWaitMs: number;
-  /** Batches handled at once in this process (default 1). */
+  /**
+   * Batches handled at once in this process (default 1). While all are busy, a complete batch
+   * waits for one (two at most: one cut by time, one by size) and nothing more is pulled, so a
+   * process holds at most concurrency + 2 batches (plus `prefetch` raw messages in nats.js).
+   */
   concurrency?: number;
-  /** Handles all items at once; on success all are acked, on a throw all are nak-ed (PermanentError: terminated). */
-  handleBatch: (items: BatchItem<NoInfer<T>>[]) => Promise<void>;
+  /** Messages nats.js keeps pulled ahead of the batches (default: maxBatch). */
+  prefetch?: number;
+  /**
+   * Handles the items at once (one database transaction for many messages). Resolves either
+   * nothing (every item acked) or one Outcome per item, in order: `outcome.ack`,
+   * `outcome.nak(delayMs?)` or `outcome.term(reason)`, so one bad message does not decide the
+   * others'. A throw settles the whole batch: nak'd (a PermanentError: terminated).
+   */
+  handleBatch: (items: BatchItem<NoInfer<T>>[]) => Promise<readonly Outcome[] | void>;
 }
 
 function common<T>(options: ConsumerOptions<T>) {
@@ -157,71 +177,139 @@ export function createConsumer<T>(options: SingleConsumerOptions<T>): ConsumerLo
       if (!started) settler.release(delivery);
     },
     release: (msg) => settler.release(toDelivery(msg)),
+    hold: () => settler.hold(),
+    flushHeld: () => settler.flushHeld(),
+    pause: () => slots.pause(),
+    resume: () => slots.resume(),
     drain: (timeoutMs) => slots.idle(timeoutMs),
   });
 }
 
 /**
- * A consume loop that gathers up to `maxBatch` decoded messages, or what arrived within
- * `maxWaitMs` of the first, and hands them to `handleBatch` in one call (one database
- * transaction for many messages): all acked on success, all nak-ed on a throw.
+ * A consume loop that gathers decoded messages into batches, cut at `maxBatch` messages, at the
+ * budget's weight, or `maxWaitMs` after the first, and hands each to `handleBatch` in one call.
+ * Each message then ends by its own outcome (all acked when none are returned); undecodable
+ * messages never reach a batch: they are terminated and reported alone.
  */
 export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): ConsumerLoop {
-  const { log, signal, settler, loop } = common(options);
-  const slots = new Slots(options.concurrency ?? 1, signal);
   if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) {
     throw new Error(`maxBatch must be a positive integer, got ${options.maxBatch}`);
   }
+  const { budget, maxBatch, maxWaitMs } = options;
+  if (budget && !(budget.max > 0)) throw new Error(`budget.max must be positive, got ${budget.max}`);
+  const weigh = budget?.weigh;
+  const maxWeight = budget?.max ?? Infinity;
+  const { log, signal, settler, loop } = common(options);
+  const slots = new Slots(options.concurrency ?? 1, signal);
   let pending: BatchItem<T>[] = [];
+  let pendingWeight = 0;
   let timer: NodeJS.Timeout | undefined;
   let maxDeliver = -1;
+  // Paused: a message decoded meanwhile is given back rather than gathered.
+  let held = false;
+
+  // Settling (acks, and their confirmations) runs after the batch's slot is free: it needs none
+  // of the handler's resources (a database connection), and the next batch should not wait a
+  // round trip for it. stop() waits for it (drain).
+  const settling = new Set<Promise<void>>();
 
   async function handle(items: BatchItem<T>[]): Promise<void> {
     const deliveries = items.map((i) => i.msg);
+    const done = settler.time();
+    let settled: Promise<void>;
     try {
-      const done = settler.time();
-      try {
-        await options.handleBatch(items);
-      } catch (err) {
-        done();
-        await settler.failed(deliveries, err, maxDeliver);
-        return;
-      }
+      const outcomes = await options.handleBatch(items);
       done();
-      await settler.succeeded(deliveries);
+      settled =
+        outcomes === undefined
+          ? settler.succeeded(deliveries)
+          : settler.settle(deliveries, outcomes, maxDeliver);
     } catch (err) {
-      log.error({ err, seqs: deliveries.map((d) => d.seq) }, 'settling a batch failed');
+      done();
+      settled = settler.failed(deliveries, err, maxDeliver);
     }
+    const p: Promise<void> = settled
+      .catch((err: unknown) => {
+        // Only a bug in this library gets here; the messages are redelivered after their ack wait.
+        log.error({ err, seqs: deliveries.map((d) => d.seq) }, 'settling a batch failed');
+      })
+      .finally(() => settling.delete(p));
+    settling.add(p);
   }
 
-  async function flush(): Promise<void> {
+  /** The batch gathered so far, now closed. */
+  function cut(): BatchItem<T>[] {
     clearTimeout(timer);
     timer = undefined;
     const items = pending;
     pending = [];
+    pendingWeight = 0;
+    return items;
+  }
+
+  async function flush(items: BatchItem<T>[]): Promise<void> {
     if (items.length === 0) return;
     const started = await slots.run(() => handle(items));
     if (!started) for (const item of items) settler.release(item.msg);
   }
 
-  return loop(options.maxBatch, {
+  function weightOf(value: T): number {
+    const weight = weigh!(value);
+    if (!Number.isFinite(weight) || weight < 0)
+      throw new Error(`the consumer's budget weighs this message ${weight}; a weight is a finite number ≥ 0`);
+    return weight;
+  }
+
+  return loop(options.prefetch ?? maxBatch, {
     async dispatch(msg, consumer) {
       maxDeliver = consumer.config.max_deliver ?? -1;
       const delivery = toDelivery(msg);
       const decoded = await settler.decode(delivery);
       if (!decoded.ok) return;
+      let weight = 0;
+      if (weigh) {
+        // Weighing is part of decoding: a message that cannot be weighed cannot be handled either.
+        try {
+          weight = weightOf(decoded.value);
+        } catch (err) {
+          await settler.reject(delivery, err, 'invalid');
+          return;
+        }
+        if (pending.length > 0 && pendingWeight + weight > maxWeight) await flush(cut());
+      }
+      if (held || signal.aborted) {
+        settler.release(delivery);
+        return;
+      }
       pending.push({ value: decoded.value, msg: delivery });
-      if (pending.length >= options.maxBatch) await flush();
-      else if (pending.length === 1) timer = setTimeout(() => void flush(), options.maxWaitMs);
+      pendingWeight += weight;
+      if (pending.length >= maxBatch || pendingWeight >= maxWeight) await flush(cut());
+      else if (pending.length === 1) timer = setTimeout(() => void flush(cut()), maxWaitMs);
     },
     release: (msg) => settler.release(toDelivery(msg)),
+    hold: () => settler.hold(),
+    flushHeld: () => settler.flushHeld(),
+    pause() {
+      // A batch still gathering was never handed over: give it back rather than start it now.
+      held = true;
+      slots.pause();
+      for (const item of cut()) settler.release(item.msg);
+    },
+    resume() {
+      held = false;
+      slots.resume();
+    },
     async drain(timeoutMs) {
-      // A batch still gathering was never started: give it back rather than start it now.
+      for (const item of cut()) settler.release(item.msg);
+      const deadline = Date.now() + timeoutMs;
+      if (!(await slots.idle(timeoutMs))) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      });
+      const settled = await Promise.race([Promise.all([...settling]).then(() => true), timeout]);
       clearTimeout(timer);
-      timer = undefined;
-      for (const item of pending) settler.release(item.msg);
-      pending = [];
-      return slots.idle(timeoutMs);
+      return settled;
     },
   });
 }

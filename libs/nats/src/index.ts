@@ -12,6 +12,7 @@ export {
 export type { ConsumerLoop } from './loop.js';
 export type { Delivery } from './delivery.js';
 export type { InvalidMessage } from './settle.js';
+export { outcome, type Outcome } from './outcome.js';
 export type { TerminateReason } from './metrics.js';
 export { PermanentError } from './errors.js';
 export { consumerLag } from './lag.js';

@@ -2,6 +2,7 @@ import type { Logger } from '@ep/logger';
 import type { Delivery } from './delivery.js';
 import { PermanentError } from './errors.js';
 import type { ConsumerMetrics, TerminateReason } from './metrics.js';
+import type { Outcome } from './outcome.js';
 
 /** What `onInvalid` is told about a message that was terminated instead of handled. */
 export interface InvalidMessage {
@@ -44,6 +45,7 @@ function quietly(fn: () => void): void {
 /** How each delivery ends: ack after success, nak after a transient failure, term otherwise. */
 export function createSettler<T>(options: SettlerOptions, decode: (delivery: Delivery) => T) {
   const { name, log, metrics, onInvalid, nakDelayMs, confirmAcks } = options;
+  let held: Delivery[] | undefined;
 
   async function reject(delivery: Delivery, error: unknown, reason: TerminateReason): Promise<void> {
     // Term first: a message that cannot be handled must never loop, even if recording it fails.
@@ -77,6 +79,49 @@ export function createSettler<T>(options: SettlerOptions, decode: (delivery: Del
     }
   }
 
+  async function succeeded(deliveries: Delivery[]): Promise<void> {
+    metrics.handled(deliveries.length);
+    if (!confirmAcks) {
+      for (const d of deliveries) quietly(() => d.raw.ack());
+      return;
+    }
+    const confirmed = await Promise.all(
+      deliveries.map((d) =>
+        d.raw.ackAck().then(
+          (ok) => ok,
+          () => false,
+        ),
+      ),
+    );
+    const lost = deliveries.filter((_, i) => !confirmed[i]).map((d) => d.seq);
+    if (lost.length > 0) {
+      // Handled but the ack did not arrive: the message comes again, and handlers are idempotent.
+      log.warn({ seqs: lost }, 'ack not confirmed; the message will be redelivered');
+    }
+  }
+
+  /** Nak for redelivery after `delayMs`; a delivery that was the last allowed is terminated as exhausted. */
+  async function retry(deliveries: Delivery[], error: unknown, maxDeliver: number, delayMs: number) {
+    const exhausted = deliveries.filter((d) => maxDeliver > 0 && d.deliveryCount >= maxDeliver);
+    const retried = exhausted.length === 0 ? deliveries : deliveries.filter((d) => !exhausted.includes(d));
+    for (const d of retried) quietly(() => d.raw.nak(delayMs));
+    metrics.failed(deliveries.length);
+    if (retried.length > 0) {
+      log.warn(
+        { err: error, seqs: retried.map((d) => d.seq), nakDelayMs: delayMs },
+        'handler failed; message will be redelivered',
+      );
+    }
+    for (const d of exhausted) {
+      const cause = error instanceof Error ? error.message : String(error);
+      await reject(
+        d,
+        new Error(`gave up after ${d.deliveryCount} deliveries: ${cause}`, { cause: error }),
+        'exhausted',
+      );
+    }
+  }
+
   return {
     reject,
     time: metrics.time,
@@ -92,26 +137,7 @@ export function createSettler<T>(options: SettlerOptions, decode: (delivery: Del
     },
 
     /** Acks after the side effect is durable; waits for the server to confirm each ack, if asked to. */
-    async succeeded(deliveries: Delivery[]): Promise<void> {
-      metrics.handled(deliveries.length);
-      if (!confirmAcks) {
-        for (const d of deliveries) quietly(() => d.raw.ack());
-        return;
-      }
-      const confirmed = await Promise.all(
-        deliveries.map((d) =>
-          d.raw.ackAck().then(
-            (ok) => ok,
-            () => false,
-          ),
-        ),
-      );
-      const lost = deliveries.filter((_, i) => !confirmed[i]).map((d) => d.seq);
-      if (lost.length > 0) {
-        // Handled but the ack did not arrive: the message comes again, and handlers are idempotent.
-        log.warn({ seqs: lost }, 'ack not confirmed; the message will be redelivered');
-      }
-    },
+    succeeded,
 
     /**
      * A handler threw. PermanentError → terminate; the last allowed delivery → terminate as
@@ -122,29 +148,64 @@ export function createSettler<T>(options: SettlerOptions, decode: (delivery: Del
         for (const d of deliveries) await reject(d, error, 'permanent');
         return;
       }
-      const exhausted = deliveries.filter((d) => maxDeliver > 0 && d.deliveryCount >= maxDeliver);
-      const retried = deliveries.filter((d) => !exhausted.includes(d));
-      for (const d of retried) quietly(() => d.raw.nak(nakDelayMs));
-      metrics.failed(deliveries.length);
-      if (retried.length > 0) {
-        log.warn(
-          { err: error, seqs: retried.map((d) => d.seq), nakDelayMs },
-          'handler failed; message will be redelivered',
-        );
-      }
-      for (const d of exhausted) {
-        const cause = error instanceof Error ? error.message : String(error);
-        await reject(
-          d,
-          new Error(`gave up after ${d.deliveryCount} deliveries: ${cause}`, { cause: error }),
-          'exhausted',
-        );
-      }
+      await retry(deliveries, error, maxDeliver, nakDelayMs);
     },
 
-    /** Hands a message that was pulled but never started back to the server for prompt redelivery. */
+    /**
+     * Settles each delivery of a batch by its own outcome (same order): acks together (as
+     * succeeded), naks after their delay (as failed), terms recorded as a PermanentError is.
+     * Outcomes that do not match the batch one to one are a bug in the handler: all are nak'd.
+     */
+    async settle(deliveries: Delivery[], outcomes: readonly Outcome[], maxDeliver: number): Promise<void> {
+      if (!Array.isArray(outcomes) || outcomes.length !== deliveries.length) {
+        const got = Array.isArray(outcomes) ? `${outcomes.length} outcomes` : String(outcomes);
+        const error = new Error(`handleBatch returned ${got} for a batch of ${deliveries.length}`);
+        await retry(deliveries, error, maxDeliver, nakDelayMs);
+        return;
+      }
+      let acked: Delivery[] | undefined;
+      let naked: Map<number, Delivery[]> | undefined;
+      for (let i = 0; i < deliveries.length; i++) {
+        const d = deliveries[i]!;
+        const o = outcomes[i]!;
+        if (o.kind === 'ack') (acked ??= []).push(d);
+        else if (o.kind === 'nak') {
+          const delay = o.delayMs ?? nakDelayMs;
+          naked ??= new Map();
+          const group = naked.get(delay);
+          if (group) group.push(d);
+          else naked.set(delay, [d]);
+        } else {
+          const error = o.reason instanceof Error ? o.reason : new PermanentError(o.reason);
+          await reject(d, error, 'permanent');
+        }
+      }
+      if (naked) {
+        for (const [delay, group] of naked)
+          await retry(group, new Error('the batch handler asked for a redelivery'), maxDeliver, delay);
+      }
+      if (acked) await succeeded(acked);
+    },
+
+    /**
+     * Hands a message that was pulled but never started back to the server for prompt
+     * redelivery; between hold() and flushHeld() the nak waits (see ConsumerLoop.pause).
+     */
     release(delivery: Delivery): void {
-      quietly(() => delivery.raw.nak());
+      if (held) held.push(delivery);
+      else quietly(() => delivery.raw.nak());
+    },
+
+    /** From now on release() only collects, until flushHeld(). */
+    hold(): void {
+      held ??= [];
+    },
+
+    /** Naks what release() collected since hold(), and releases at once again. */
+    flushHeld(): void {
+      const list = held;
+      held = undefined;
+      if (list) for (const d of list) quietly(() => d.raw.nak());
     },
   };
 }

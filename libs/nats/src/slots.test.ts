@@ -49,6 +49,26 @@ describe('Slots', () => {
     await expect(slots.idle(1_000)).resolves.toBe(true);
   });
 
+  it('gives up waiting while paused, runs again after resume, and leaves running tasks alone', async () => {
+    const slots = new Slots(1, new AbortController().signal);
+    const held = gate();
+    await slots.run(() => held.promise);
+    let ran = 0;
+    const waiting = slots.run(async () => {
+      ran += 1;
+    });
+    slots.pause();
+    await expect(waiting).resolves.toBe(false);
+    // Paused, even a free slot is not taken.
+    held.open();
+    await expect(slots.idle(1_000)).resolves.toBe(true);
+    await expect(slots.run(async () => void (ran += 1))).resolves.toBe(false);
+    expect(ran).toBe(0);
+    slots.resume();
+    await expect(slots.run(async () => void (ran += 1))).resolves.toBe(true);
+    expect(ran).toBe(1);
+  });
+
   it('keeps the summed weight of running tasks under the limit, and runs an overweight task alone', async () => {
     const slots = new Slots(10, new AbortController().signal, 100);
     const gates = [gate(), gate(), gate(), gate()];

@@ -1,13 +1,16 @@
 /**
  * Bounded concurrency: at most `limit` tasks run at once and, when `maxWeight` is given, the
  * weights of the running tasks add up to at most that (a task heavier than `maxWeight` still
- * runs, alone). Waiting for a slot gives up when `signal` aborts (the loop is stopping), so a
- * stop never waits behind the queue.
+ * runs, alone). Waiting for a slot gives up when `signal` aborts (the loop is stopping) or while
+ * paused (the loop is paused), so neither waits behind the queue; running tasks go on.
  */
 export class Slots {
   private readonly running = new Set<Promise<void>>();
-  private readonly aborted: Promise<void>;
   private weight = 0;
+  private paused = false;
+  /** Resolved by pause() and by the signal, to wake the waiters; re-armed by every pause(). */
+  private woken!: Promise<void>;
+  private wake!: () => void;
 
   constructor(
     private readonly limit: number,
@@ -17,9 +20,14 @@ export class Slots {
     if (!Number.isInteger(limit) || limit < 1)
       throw new Error(`concurrency must be a positive integer, got ${limit}`);
     if (!(maxWeight > 0)) throw new Error(`the weight limit must be positive, got ${maxWeight}`);
-    this.aborted = new Promise((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
+    this.arm();
+    if (signal.aborted) this.wake();
+    else signal.addEventListener('abort', () => this.wake(), { once: true });
+  }
+
+  private arm(): void {
+    this.woken = new Promise((resolve) => {
+      this.wake = resolve;
     });
   }
 
@@ -32,6 +40,22 @@ export class Slots {
     return this.weight;
   }
 
+  /** Waiting tasks give up (run resolves false) until resume(); running tasks are not touched. */
+  pause(): void {
+    this.paused = true;
+    const wake = this.wake;
+    this.arm();
+    wake();
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
+  private get closed(): boolean {
+    return this.paused || this.signal.aborted;
+  }
+
   private full(weight: number): boolean {
     if (this.running.size >= this.limit) return true;
     return this.running.size > 0 && this.weight + weight > this.maxWeight;
@@ -39,16 +63,16 @@ export class Slots {
 
   /**
    * Starts `task` once a slot (and room for its weight) is free and resolves true when it has
-   * started (not finished); false, without starting it, when the signal aborted first. `task`
-   * must not reject.
+   * started (not finished); false, without starting it, when the signal aborted or pause() was
+   * called first. `task` must not reject.
    */
   async run(task: () => Promise<void>, weight = 1): Promise<boolean> {
     if (!Number.isFinite(weight) || weight < 0)
       throw new Error(`a task's weight must be finite and ≥ 0, got ${weight}`);
-    while (this.full(weight) && !this.signal.aborted) {
-      await Promise.race([...this.running, this.aborted]);
+    while (this.full(weight) && !this.closed) {
+      await Promise.race([...this.running, this.woken]);
     }
-    if (this.signal.aborted) return false;
+    if (this.closed) return false;
     // Taken synchronously after the check, so two waiters can never both fill the last slot.
     this.weight += weight;
     const p: Promise<void> = task().finally(() => {

@@ -1,16 +1,17 @@
-import { env, loadConfig } from '@ep/config';
+import { env, loadConfig, parseConfig } from '@ep/config';
 import { z } from 'zod';
 
-export const configSchema = z.object({
+export const StoreConfigSchema = z.object({
   ...env.DATABASE_URL,
   ...env.NATS_URL,
   ...env.EP_NATS_PREFIX,
+  /** /healthz, /readyz and /metrics. */
   ...env.PORT(9103),
   ...env.LOG_LEVEL,
   ...env.OTEL_EXPORTER_OTLP_ENDPOINT,
   /** Most readings messages (input batches) in one write transaction. */
   STORE_BATCH_MESSAGES: z.coerce.number().int().min(1).max(1_000).default(100),
-  /** A write transaction is cut once it holds this many samples (bounds memory and lock time). */
+  /** Most samples in one write transaction (bounds memory and lock time); a larger input batch goes alone. */
   STORE_BATCH_SAMPLES: z.coerce.number().int().min(1).default(50_000),
   /** Longest wait for a write batch to fill after its first message, in ms (adds this much latency when idle). */
   STORE_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(200),
@@ -20,9 +21,14 @@ export const configSchema = z.object({
   STORE_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type StoreConfig = z.infer<typeof StoreConfigSchema>;
 
 /** The only place that reads process.env; exits naming every bad variable. */
-export function readConfig(): Config {
-  return loadConfig('measurement-store', configSchema);
+export function loadStoreConfig(): StoreConfig {
+  return loadConfig('measurement-store', StoreConfigSchema);
+}
+
+/** For tests and in-process stores: parse a given environment, throwing a ConfigError instead of exiting. */
+export function parseStoreConfig(environment: Record<string, string | undefined>): StoreConfig {
+  return parseConfig('measurement-store', StoreConfigSchema, environment);
 }

@@ -5,4 +5,10 @@ export {
   DEFAULT_ACK_WAIT_MS,
   type ProvisionOptions,
 } from './adapters/provision.js';
-export { startMeasurementStore, DEFAULT_LIMITS, type StoreOptions } from './store.js';
+export {
+  createMeasurementStore,
+  startMeasurementStore,
+  type MeasurementStore,
+  type StoreOptions,
+} from './store.js';
+export { parseStoreConfig, StoreConfigSchema, type StoreConfig } from './config.js';

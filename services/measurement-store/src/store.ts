@@ -1,6 +1,7 @@
 import { natsNames } from '@ep/contracts';
 import { createDb, pingDb, typeParsers } from '@ep/db';
-import type { Resource } from '@ep/lifecycle';
+import { httpResource, type HttpServer } from '@ep/http';
+import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
 import type { Logger } from '@ep/logger';
 import { connectNats, consumerLag } from '@ep/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -8,80 +9,79 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { Registry } from 'prom-client';
+import { buildApp } from './app.js';
 import { createStoreMetrics } from './adapters/metrics.js';
 import { provisionMeasurementStreams } from './adapters/provision.js';
-import { createReadingsConsumer, type GatherLimits } from './adapters/readings-consumer.js';
+import { createReadingsConsumer, type WriteLimits } from './adapters/readings-consumer.js';
 import { createReadingsWriter } from './adapters/readings-writer.js';
 import { createTeststandConsumer } from './adapters/teststand-consumer.js';
 import type { Database } from '@ep/schema';
+import { parseStoreConfig, type StoreConfig } from './config.js';
 
-export interface StoreOptions {
-  databaseUrl: string;
-  natsUrl: string;
-  /** EP_NATS_PREFIX. */
-  prefix: string;
-  logger: Logger;
-  /** Write batch bounds; defaults suit production (see config.ts). */
-  limits?: Partial<GatherLimits>;
-  /** Ack wait of the durable consumers, in ms (provisioning). */
-  ackWaitMs?: number;
-  /** Metrics go here; a fresh registry otherwise. */
-  registry?: Registry;
-}
-
-export const DEFAULT_LIMITS: GatherLimits = {
-  maxMessages: 100,
-  maxSamples: 50_000,
-  maxWaitMs: 200,
-  maxWrites: 2,
-};
-
-/** The store's clients and loops, as lifecycle resources plus what /readyz checks. */
-export interface StoreParts {
-  resources: Resource[];
+export interface MeasurementStore extends Service {
+  lifecycle: Lifecycle;
+  server: HttpServer;
   db: Kysely<Database>;
   nc: NatsConnection;
   registry: Registry;
-  checks: { name: string; check: () => Promise<void> }[];
 }
 
 /**
- * Connects to PostgreSQL and NATS, provisions streams and consumers, and builds both consume
- * loops. Nothing consumes until the returned resources are started (in order).
+ * Connects to PostgreSQL and NATS (failing fast when NATS is unreachable), provisions the
+ * streams and the store's durable consumers, and wires connections → HTTP ops server → consume
+ * loops into a lifecycle that starts them in that order and stops them in reverse: the loops
+ * finish their writes first, /readyz answers while they drain, the connections close last.
+ * Nothing runs before lifecycle.start().
  */
-export async function buildStore(options: StoreOptions): Promise<StoreParts> {
-  const { logger } = options;
-  const names = natsNames(options.prefix);
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const registry = options.registry ?? new Registry();
+export async function createMeasurementStore(
+  config: StoreConfig,
+  deps: ServiceDeps,
+): Promise<MeasurementStore> {
+  const { logger } = deps;
+  const names = natsNames(config.EP_NATS_PREFIX);
+  const limits: WriteLimits = {
+    maxMessages: config.STORE_BATCH_MESSAGES,
+    maxSamples: config.STORE_BATCH_SAMPLES,
+    maxWaitMs: config.STORE_BATCH_WAIT_MS,
+    maxWrites: config.STORE_WRITES,
+  };
+  const registry = new Registry();
+  const lifecycle = serviceLifecycle(deps);
 
   const db = createDb<Database>({
-    url: options.databaseUrl,
+    url: config.DATABASE_URL,
     logger,
     max: 4,
     applicationName: 'measurement-store',
   });
   // The write path needs raw clients for COPY: one per concurrent write.
   const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
+    connectionString: config.DATABASE_URL,
     max: limits.maxWrites,
     application_name: 'measurement-store-writer',
     types: typeParsers,
   });
   pool.on('error', (err) => logger.warn({ err }, 'idle writer connection failed'));
+  lifecycle.add({
+    name: 'postgres',
+    async stop() {
+      await db.destroy();
+      await pool.end();
+    },
+  });
 
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ url: options.natsUrl, name: 'measurement-store', logger });
+    nc = await connectNats({ url: config.NATS_URL, name: 'measurement-store', logger });
   } catch (err) {
-    await db.destroy();
-    await pool.end();
+    await lifecycle.stop('NATS unreachable');
     throw err;
   }
+  lifecycle.add({ name: 'nats', stop: () => nc.drain().catch(() => nc.close()) });
   const js = jetstream(nc);
   await provisionMeasurementStreams(await jetstreamManager(nc), {
-    prefix: options.prefix,
-    ...(options.ackWaitMs !== undefined ? { ackWaitMs: options.ackWaitMs } : {}),
+    prefix: config.EP_NATS_PREFIX,
+    ackWaitMs: config.STORE_ACK_WAIT_MS,
   });
 
   // Lag is read from the server at scrape time, so it is current and costs nothing between scrapes.
@@ -102,19 +102,8 @@ export async function buildStore(options: StoreOptions): Promise<StoreParts> {
   const readings = createReadingsConsumer({ js, names, db, writer, logger, limits, registry });
   const teststand = createTeststandConsumer({ js, names, db, logger, registry, metrics });
 
-  const connections: Resource = {
-    name: 'connections',
-    async stop() {
-      await nc.drain().catch(() => nc.close());
-      await db.destroy();
-      await pool.end();
-    },
-  };
-  return {
-    // Stopped in reverse: the loops finish their writes before the connections close.
-    resources: [connections, readings, teststand],
-    db,
-    nc,
+  const server = await buildApp({
+    logger,
     registry,
     checks: [
       { name: 'postgres', check: () => pingDb(db) },
@@ -126,36 +115,48 @@ export async function buildStore(options: StoreOptions): Promise<StoreParts> {
         },
       },
     ],
-  };
+  });
+  lifecycle.add(httpResource(server, { port: config.PORT }), readings, teststand);
+  return { lifecycle, server, db, nc, registry };
+}
+
+/** What startMeasurementStore may set besides the connections; defaults as in config.ts. */
+export interface StoreOptions {
+  databaseUrl: string;
+  natsUrl: string;
+  /** EP_NATS_PREFIX. */
+  prefix: string;
+  logger: Logger;
+  /** Write batch bounds (STORE_BATCH_*, STORE_WRITES). */
+  limits?: Partial<WriteLimits>;
+  /** Ack wait of the durable consumers, in ms (STORE_ACK_WAIT_MS). */
+  ackWaitMs?: number;
 }
 
 /**
- * Runs a whole measurement store in this process (no HTTP server): for other services'
- * integration tests and benchmarks, which need readings written through the real store.
- * Expects a database migrated by @ep/schema; provisions the streams itself.
+ * Runs a whole measurement store in this process, its ops server on a free port: for
+ * integration tests (this service's and others') and benchmarks that need readings written
+ * through the real store. Expects a database migrated by @ep/schema; provisions the streams itself.
  */
 export async function startMeasurementStore(options: StoreOptions): Promise<{ stop(): Promise<void> }> {
-  const parts = await buildStore(options);
-  const started: Resource[] = [];
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      for (const r of [...started].reverse()) {
-        try {
-          await r.stop();
-        } catch (err) {
-          options.logger.error({ err, resource: r.name }, 'stop failed');
-        }
-      }
-    })());
+  const { limits = {} } = options;
+  const config = parseStoreConfig({
+    DATABASE_URL: options.databaseUrl,
+    NATS_URL: options.natsUrl,
+    EP_NATS_PREFIX: options.prefix,
+    PORT: '0',
+    STORE_BATCH_MESSAGES: limits.maxMessages?.toString(),
+    STORE_BATCH_SAMPLES: limits.maxSamples?.toString(),
+    STORE_BATCH_WAIT_MS: limits.maxWaitMs?.toString(),
+    STORE_WRITES: limits.maxWrites?.toString(),
+    STORE_ACK_WAIT_MS: options.ackWaitMs?.toString(),
+  });
+  const store = await createMeasurementStore(config, { logger: options.logger, exit: () => undefined });
   try {
-    for (const r of parts.resources) {
-      started.push(r);
-      await r.start?.();
-    }
+    await store.lifecycle.start();
   } catch (err) {
-    await stop();
+    await store.lifecycle.stop('start failed');
     throw err;
   }
-  return { stop };
+  return { stop: () => store.lifecycle.stop('stop requested') };
 }

@@ -7,7 +7,6 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Registry } from 'prom-client';
 import { createNotifierMetrics } from './adapters/metrics.js';
-import { createBrokerGate, type BrokerGate } from './adapters/broker-gate.js';
 import { provisionNotifier } from './adapters/provision.js';
 import { createRelay } from './adapters/relay.js';
 import { Window } from './adapters/window.js';
@@ -19,7 +18,6 @@ export interface Notifier extends Service {
   server: HttpServer;
   publisher: AmqpPublisher;
   consumer: ConsumerLoop;
-  gate: BrokerGate;
   nc: NatsConnection;
   registry: Registry;
 }
@@ -66,19 +64,13 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
     () => consumerLag(js, names.streams.stored, names.consumers.notifier),
     (err) => logger.warn({ err }, 'could not read the consumer backlog'),
   );
-  const gate = createBrokerGate({
-    publisher,
-    logger,
-    keepAliveMs: Math.max(1_000, Math.floor(config.EP_NOTIFIER_ACK_WAIT_MS / 3)),
-  });
   const handle = createRelay({
     publisher,
-    gate,
     window: new Window(config.EP_AMQP_MAX_IN_FLIGHT),
     maxMessageBytes: config.EP_AMQP_MAX_MESSAGE_BYTES,
     metrics,
   });
-  const loop = createConsumer<StoredEnvelope>({
+  const consumer = createConsumer<StoredEnvelope>({
     js,
     stream: names.streams.stored,
     durable: names.consumers.notifier,
@@ -94,19 +86,15 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
     decode: (delivery) => decodeEnvelope(delivery.data),
     handle,
   });
-  // Events held at the gate are released (and nak'd) first, or stop() would wait for a broker
-  // that may never come back.
-  const consumer: ConsumerLoop = {
-    name: loop.name,
-    get consuming() {
-      return loop.consuming;
-    },
-    start: () => loop.start(),
-    async stop() {
-      gate.close();
-      await loop.stop();
-    },
-  };
+  // While RabbitMQ is not taking messages (reconnecting, or blocking on a resource alarm) the
+  // loop pulls nothing and the backlog stays in JetStream; events already being published fail
+  // and are nak'd, those pulled but not started are given back at once. Paused from the start
+  // until the publisher's first connect.
+  consumer.pause('RabbitMQ not connected yet');
+  publisher.onStateChange((state) => {
+    if (state === 'connected') consumer.resume();
+    else consumer.pause(`RabbitMQ ${state}`);
+  });
 
   const server = await createHttpServer({
     logger,
@@ -133,5 +121,5 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
   });
 
   lifecycle.add(publisher, consumer, httpResource(server, { port: config.PORT }));
-  return { lifecycle, server, publisher, consumer, gate, nc, registry };
+  return { lifecycle, server, publisher, consumer, nc, registry };
 }

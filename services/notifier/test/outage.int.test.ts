@@ -58,7 +58,7 @@ describe('notifier with the broker connection cut and restored', () => {
 
     proxy.cut();
     await publishing;
-    await waitFor(() => !notifier.gate.open, { what: 'the gate closed' });
+    await waitFor(() => notifier.consumer.paused, { what: 'the consumer paused' });
     const down = await readyz();
     expect(down.status).toBe(503);
     expect(down.body.checks).toContainEqual({

@@ -1,41 +1,63 @@
-import { createHttpServer, type HttpServer } from '@ep/http';
-import type { Logger } from '@ep/logger';
+import { authPlugin, findApiKeyByPrefix, type Principal } from '@ep/auth';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { pingDb } from '@ep/db';
-import { adminRoutes } from './adapters/admin-routes.js';
-import { legacyRoutes } from './adapters/legacy-routes.js';
-import { readRoutes, type ReadDeps } from './adapters/read-routes.js';
+import { touchKey } from './db/keys.js';
+import { adminKeyRoutes } from './routes/admin/keys.js';
+import { adminSiteRoutes } from './routes/admin/sites.js';
+import { aggregateRoutes } from './routes/aggregates.js';
+import type { RouteDeps } from './routes/common.js';
+import { legacyRoutes } from './routes/legacy.js';
+import { pointRoutes } from './routes/points.js';
+import { sampleRoutes } from './routes/samples.js';
+import { seriesRoutes } from './routes/series.js';
+import { siteRoutes } from './routes/sites.js';
+import { teststandRoutes } from './routes/teststands.js';
+import { treeRoutes } from './routes/tree.js';
+import { uploadRoutes } from './routes/uploads.js';
 
-export type AppDeps = ReadDeps;
+export type AppDeps = RouteDeps;
 
-/** The query API as a fastify plugin: /api/v1 (scope read), /api/v1/admin (scope admin), legacy. */
-export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
-  return async (app) => {
-    // Sibling plugins, each encapsulating its own auth hook.
-    await app.register(readRoutes(deps), { prefix: '/api/v1' });
-    await app.register(adminRoutes(deps.keysDb), { prefix: '/api/v1/admin' });
-    await app.register(legacyRoutes(deps));
+const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * Records a key's use (last_used_at) in the background, at most once a minute per key and
+ * process; a failed update is logged, never fatal.
+ */
+function keyToucher(deps: AppDeps) {
+  const touched = new Map<number, number>();
+  return (principal: Principal, request: FastifyRequest) => {
+    const now = Date.now();
+    if ((touched.get(principal.keyId) ?? 0) > now - TOUCH_EVERY_MS) return;
+    if (touched.size > 10_000) touched.clear();
+    touched.set(principal.keyId, now);
+    touchKey(deps.keysDb, principal.keyId).catch((err: unknown) =>
+      request.log.warn({ err, keyId: principal.keyId }, 'could not record API key use'),
+    );
   };
 }
 
-const DESCRIPTION = `Read API of EP: sites, points, raw samples, aggregates, uploads, test stands.
-
-Every /api/v1 route needs \`Authorization: Bearer <api key>\`: scope \`read\` for reads, \`admin\` for /api/v1/admin.
-A key bound to a site sees only that site; anything else answers 404, as if it did not exist.`;
-
-/** The HTTP server with the API, docs and ops routes; never listens (see main.ts). */
-export async function buildServer(deps: AppDeps, logger: Logger): Promise<HttpServer> {
-  const app = await createHttpServer({
-    logger,
-    name: 'query-api',
-    docs: { title: 'EP query API', description: DESCRIPTION },
-    ops: {
-      checks: [
-        { name: 'database', check: () => pingDb(deps.db) },
-        { name: 'database (keys)', check: () => pingDb(deps.keysDb) },
-      ],
-    },
-  });
-  await app.register(queryApi(deps));
-  return app;
+/**
+ * The query API as a fastify plugin: one file per resource under routes/, each route declaring
+ * the scope it needs; one auth hook checks it. Keys are read from the primary database so a
+ * revocation takes effect on the next request.
+ */
+export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    await app.register(authPlugin, {
+      findKey: (prefix) => findApiKeyByPrefix(deps.keysDb, prefix),
+      onAuthenticated: keyToucher(deps),
+    });
+    const v1 = { prefix: '/api/v1' };
+    await app.register(siteRoutes(deps), v1);
+    await app.register(treeRoutes(deps), v1);
+    await app.register(pointRoutes(deps), v1);
+    await app.register(sampleRoutes(deps), v1);
+    await app.register(aggregateRoutes(deps), v1);
+    await app.register(seriesRoutes(deps), v1);
+    await app.register(uploadRoutes(deps), v1);
+    await app.register(teststandRoutes(deps), v1);
+    await app.register(adminKeyRoutes(deps), { prefix: '/api/v1/admin' });
+    await app.register(adminSiteRoutes(deps), { prefix: '/api/v1/admin' });
+    await app.register(legacyRoutes(deps));
+  };
 }

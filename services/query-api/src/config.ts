@@ -1,7 +1,7 @@
-import { env, loadConfig } from '@ep/config';
+import { env, loadConfig, parseConfig } from '@ep/config';
 import { z } from 'zod';
 
-const schema = z.object({
+export const QueryApiConfigSchema = z.object({
   // Primary PostgreSQL: API keys (looked up, touched, created, revoked) and sites.
   ...env.DATABASE_URL,
   // Where reads go: a read replica in production; DATABASE_URL when unset.
@@ -20,9 +20,14 @@ const schema = z.object({
   ...env.OTEL_EXPORTER_OTLP_ENDPOINT,
 });
 
-export type Config = z.infer<typeof schema>;
+export type QueryApiConfig = z.infer<typeof QueryApiConfigSchema>;
 
 /** The service's configuration; the only reader of process.env. Exits naming every bad variable. */
-export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
-  return loadConfig('query-api', schema, environment);
+export function loadQueryApiConfig(): QueryApiConfig {
+  return loadConfig('query-api', QueryApiConfigSchema);
+}
+
+/** For tests: parse a given environment, throwing a ConfigError instead of exiting. */
+export function parseQueryApiConfig(environment: Record<string, string | undefined>): QueryApiConfig {
+  return parseConfig('query-api', QueryApiConfigSchema, environment);
 }

@@ -1,2 +1,4 @@
-// For the benchmark and other packages' tests: the API as a server to start in-process.
-export { buildServer, queryApi, type AppDeps } from './app.js';
+// For other packages' tests and the benchmark: the API as a service to start in-process.
+export { createQueryApi, type QueryApi } from './query-api.js';
+export { parseQueryApiConfig, type QueryApiConfig } from './config.js';
+export { queryApi, type AppDeps } from './app.js';

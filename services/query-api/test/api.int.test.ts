@@ -59,11 +59,11 @@ beforeAll(async () => {
   const north = await siteId('north');
   const south = await siteId('south');
   for (let i = 0; i < 5; i++) {
-    await sql`INSERT INTO uploads (id, kind, sha256, size, site_id, status, raw, received_at, samples, errors)
-              VALUES (${`up-${i}`}, 'siemens', ${`sha${i}`}, 10, ${i < 4 ? north : south}, ${i === 2 ? 'failed' : 'stored'}, '\\x00',
-                      '2026-01-01T00:00:00Z', ${i * 10}, ${JSON.stringify(i === 2 ? [{ line: 7, reason: 'bad date' }] : [])}::jsonb)`.execute(
-      env.db,
-    );
+    // The key named "uploader" (upload:siemens) sent up-1 (siemens) and up-3 (alc).
+    await sql`INSERT INTO uploads (id, kind, sha256, size, site_id, status, raw, received_at, samples, errors, uploader)
+              VALUES (${`up-${i}`}, ${i === 3 ? 'alc' : 'siemens'}, ${`sha${i}`}, 10, ${i < 4 ? north : south}, ${i === 2 ? 'failed' : 'stored'}, '\\x00',
+                      '2026-01-01T00:00:00Z', ${i * 10}, ${JSON.stringify(i === 2 ? [{ line: 7, reason: 'bad date' }] : [])}::jsonb,
+                      ${i === 1 || i === 3 ? 'uploader' : null})`.execute(env.db);
   }
   const revoked = await env.call('GET', '/api/v1/admin/keys', env.adminKey);
   const old = revoked.json.items.find((k: { name: string }) => k.name === 'old');
@@ -182,14 +182,41 @@ describe('browsing', () => {
       device: 'D0',
       parameter: 'P0',
       unit: '°C',
-      firstTs: '2018-01-01T00:00:00.000Z',
-      lastTs: '2018-01-01T02:00:00.000Z',
+      firstTs: '2018-01-01T00:00:00Z',
+      lastTs: '2018-01-01T02:00:00Z',
       lastValue: 2,
       lastQuality: 0,
       meta: {},
     });
     expect((await env.get('/api/v1/points/abc', keys.read)).status).toBe(400);
     expect((await env.get('/api/v1/points/424242', keys.read)).status).toBe(404);
+  });
+
+  it('answers a site as a tree of nodes, devices and parameters with point ids and last values', async () => {
+    const r = await env.get('/api/v1/sites/north/tree', keys.read);
+    expect(r.status).toBe(200);
+    expect(r.json.site).toBe('north');
+    expect(r.json.timezone).toBe('America/Chicago');
+    expect(r.json.nodes.map((n: { node: string }) => n.node)).toEqual(['BOILER']);
+    const [d0, d1] = r.json.nodes[0].devices;
+    expect(d0.device).toBe('D0');
+    expect(d0.parameters.map((p: { parameter: string }) => p.parameter)).toEqual(['P0', 'P2', 'P4']);
+    expect(d1.parameters.map((p: { parameter: string }) => p.parameter)).toEqual(['P1', 'P3']);
+    expect(d1.parameters[0]).toEqual({
+      parameter: 'P1',
+      point: expect.any(Number),
+      name: 'BOILER.D1.P1',
+      unit: 'kW',
+      kind: null,
+      lastTs: '2018-01-01T02:00:00Z',
+      lastValue: 2,
+      lastQuality: 0,
+    });
+    const point = await env.get(`/api/v1/points/${d1.parameters[0].point}`, keys.read);
+    expect(point.json.name).toBe('BOILER.D1.P1');
+    // A key bound to another site, or an unknown site: 404 alike.
+    expect((await env.get('/api/v1/sites/north/tree', keys.bound)).status).toBe(404);
+    expect((await env.get('/api/v1/sites/nowhere/tree', keys.read)).status).toBe(404);
   });
 
   it('lists uploads newest first with their counts and errors, paging on (time, id)', async () => {
@@ -213,6 +240,28 @@ describe('browsing', () => {
       (await env.get('/api/v1/uploads', keys.bound)).json.items.map((u: { id: string }) => u.id),
     ).toEqual(['up-4']);
     expect((await env.get('/api/v1/uploads/nope', keys.read)).status).toBe(404);
+  });
+
+  it('lets a key that may only upload read the reports of its own uploads of its kinds', async () => {
+    const own = await env.get('/api/v1/uploads', keys.uploadOnly);
+    expect(own.status).toBe(200);
+    expect(own.json.items.map((u: { id: string }) => u.id)).toEqual(['up-1']);
+    const report = await env.get('/api/v1/uploads/up-1', keys.uploadOnly);
+    expect(report.status).toBe(200);
+    expect(report.json).toMatchObject({ id: 'up-1', uploader: 'uploader', status: 'stored' });
+    // Someone else's upload, or its own of a kind it may no longer upload: as if it did not exist.
+    expect((await env.get('/api/v1/uploads/up-0', keys.uploadOnly)).status).toBe(404);
+    expect((await env.get('/api/v1/uploads/up-3', keys.uploadOnly)).status).toBe(404);
+  });
+
+  it('refuses an unknown status filter with 400 naming the statuses', async () => {
+    const bogus = await env.get('/api/v1/uploads?status=bogus', keys.read);
+    expect(bogus.status).toBe(400);
+    expect(bogus.json.message).toContain('querystring.status');
+    for (const status of ['received', 'parsing', 'publishing', 'published', 'stored', 'failed'])
+      expect(bogus.json.message).toContain(status);
+    const failed = await env.get('/api/v1/uploads?status=failed', keys.read);
+    expect(failed.json.items.map((u: { id: string }) => u.id)).toEqual(['up-2']);
   });
 });
 
@@ -328,6 +377,7 @@ describe('operations', () => {
     const routes = [
       'get /api/v1/sites',
       'get /api/v1/sites/{site}',
+      'get /api/v1/sites/{site}/tree',
       'get /api/v1/points',
       'get /api/v1/points/{id}',
       'get /api/v1/points/{id}/latest',

@@ -1,17 +1,16 @@
 import { generateApiKey } from '@ep/auth';
 import { natsNames, type NatsNames, type ReadingsBatchInput, type TeststandEventInput } from '@ep/contracts';
-import { createDb, typeParsers } from '@ep/db';
+import { createDb } from '@ep/db';
 import type { HttpServer } from '@ep/http';
 import { createLogger, silentLogger } from '@ep/logger';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { connectNats, publish } from '@ep/nats';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { freePort, infraUrls, startService, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
-import { buildServer } from '../src/app.js';
+import { parseQueryApiConfig } from '../src/config.js';
+import { createQueryApi } from '../src/query-api.js';
 
 export interface Reply {
   status: number;
@@ -31,6 +30,8 @@ export interface QueryTestEnv {
   db: Kysely<Database>;
   names: NatsNames;
   adminKey: string;
+  /** http://127.0.0.1:<port> of the running API. */
+  baseUrl: string;
   call(method: string, path: string, key?: string, body?: unknown): Promise<Reply>;
   get(path: string, key?: string): Promise<Reply>;
   /** Creates a site through the admin API. */
@@ -48,9 +49,7 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
     ? createLogger({ name: 'test', level: process.env.EP_TEST_LOG })
     : silentLogger();
   const testDb: TestDatabase = await createMigratedTestDatabase(label);
-  const db = createDb<Database>({ url: testDb.url, max: 4 });
-  const keysDb = createDb<Database>({ url: testDb.url, max: 2 });
-  const copyPool = new pg.Pool({ connectionString: testDb.url, max: 2, types: typeParsers });
+  const db = createDb<Database>({ url: testDb.url, max: 2 });
   const admin = generateApiKey();
   await db
     .insertInto('api_keys')
@@ -60,12 +59,24 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
   const prefix = uniquePrefix(label);
   const names = natsNames(prefix);
   const natsUrl = infraUrls().natsUrl;
-  const storeHandle = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });
+  // measurement-store as deployed, its own process (query-api does not depend on its package).
+  const storeHandle = startService('measurement-store', {
+    DATABASE_URL: testDb.url,
+    NATS_URL: natsUrl,
+    EP_NATS_PREFIX: prefix,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+  });
+  await storeHandle.ready;
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger });
   const js: JetStreamClient = jetstream(nc);
 
-  const app: HttpServer = await buildServer({ db, keysDb, copyPool }, logger);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const api = await createQueryApi(
+    parseQueryApiConfig({ DATABASE_URL: testDb.url, DATABASE_POOL_SIZE: '4', PORT: '0' }),
+    { logger },
+  );
+  await api.lifecycle.start();
+  const app: HttpServer = api.server;
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
@@ -93,6 +104,7 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
     db,
     names,
     adminKey: admin.secret,
+    baseUrl: base,
     call,
     get: (path, key) => call('GET', path, key),
     async addSite(key, timezone) {
@@ -142,14 +154,12 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
       );
     },
     async close() {
-      await app.close();
+      await api.lifecycle.stop();
       await storeHandle.stop();
       const jsm = await jetstreamManager(nc);
       for (const stream of Object.values(names.streams))
         await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
-      await copyPool.end();
-      await keysDb.destroy();
       await db.destroy();
       await testDb.drop();
     },

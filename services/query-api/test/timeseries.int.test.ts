@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { queryTestEnv, series, type QueryTestEnv } from './support.js';
 
@@ -175,6 +176,24 @@ describe('daily buckets on the site calendar', () => {
       ['2018-03-26T00:00:00+01:00', 23, 1.5],
       ['2018-03-27T00:00:00+01:00', 24, 1.5],
     ]);
+  });
+
+  it('reads a date without a time as a day of the site (from=2017-11-05&to=2017-11-06: the 25-hour day)', async () => {
+    const r = await aggregate(ids.hourly, {
+      from: '2017-11-05',
+      to: '2017-11-06',
+      interval: '1d',
+      fn: 'count',
+    });
+    expect(r.json.buckets.map((b: { start: string; count: number }) => [b.start, b.count])).toEqual([
+      ['2017-11-05T00:00:00-05:00', 25],
+    ]);
+    const raw = await env.get(
+      `/api/v1/points/${ids.hourly}/samples?${q({ from: '2017-11-05', to: '2017-11-06' })}`,
+      key,
+    );
+    expect(raw.json.samples).toHaveLength(25);
+    expect(raw.json.samples[0][0]).toBe('2017-11-05T05:00:00Z');
   });
 
   it('widens a partial range to whole days', async () => {
@@ -439,7 +458,7 @@ describe('series and latest values', () => {
       point: ids.fiveMin,
       name: 'RECCNTR.AH1.RAT',
       unit: '°F',
-      ts: '2017-11-06T05:55:00.000Z',
+      ts: '2017-11-06T05:55:00Z',
       value: 299,
       quality: 0,
     });
@@ -465,6 +484,67 @@ describe('series and latest values', () => {
   });
 });
 
+describe('times at the edges of what PostgreSQL and ISO-8601 hold', () => {
+  const range = (from: string, to: string) => ({ from, to });
+  it.each([
+    ['from', range('-99999999999999', '0')],
+    ['from', range('-62198755200000', '0')],
+    ['to', range('2017-11-01T00:00:00Z', '+275760-09-13T00:00:00Z')],
+  ])('refuses %s out of range with a 400 before anything is streamed: %o', async (parameter, params) => {
+    const urls = [
+      `/api/v1/points/${ids.hourly}/samples?${q(params)}`,
+      `/api/v1/points/${ids.hourly}/samples?${q({ ...params, format: 'csv' })}`,
+      `/api/v1/points/${ids.hourly}/samples?${q({ ...params, format: 'csv', tz: 'America/Chicago' })}`,
+      `/api/v1/points/${ids.hourly}/aggregate?${q({ ...params, interval: '1mo' })}`,
+      `/api/v1/series?${q({ ...params, points: String(ids.hourly), interval: '1mo', format: 'csv' })}`,
+    ];
+    for (const url of urls) {
+      const r = await env.get(url, key);
+      expect({ url, status: r.status, type: r.headers.get('content-type') }).toEqual({
+        url,
+        status: 400,
+        type: expect.stringMatching(/^application\/json/),
+      });
+      expect(r.json.message).toMatch(
+        new RegExp(`^${parameter}: ".*" is out of range; times must be from 1000-01-01`),
+      );
+    }
+  });
+
+  it('writes the local mean time offsets of before 1883 in whole seconds, as PostgreSQL reads them', async () => {
+    const r = await aggregate(ids.hourly, {
+      from: '1849-12-31T12:00:00Z',
+      to: '1850-01-01T12:00:00Z',
+      interval: '1d',
+      tz: 'America/Chicago',
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.buckets.map((b: { start: string }) => b.start)).toEqual([
+      '1849-12-31T00:00:00-05:50:36',
+      '1850-01-01T00:00:00-05:50:36',
+    ]);
+    const back = await sql<{
+      ms: string;
+    }>`SELECT (extract(epoch FROM ${r.json.from}::timestamptz) * 1000)::bigint::text AS ms`.execute(env.db);
+    expect(Number(back.rows[0]!.ms)).toBe(Date.parse('1849-12-31T05:50:36Z'));
+  });
+
+  it('writes times one way everywhere: no ".000" in /points, samples, aggregates and uploads', async () => {
+    const point = await env.get(`/api/v1/points/${ids.hourly}`, key);
+    const samples = await env.get(
+      `/api/v1/points/${ids.hourly}/samples?${q({ from: '2017-11-01T00:00:00Z', to: '2017-11-01T06:00:00Z' })}`,
+      key,
+    );
+    expect(point.json.firstTs).toBe('2017-11-01T05:00:00Z');
+    expect(samples.json.samples[0][0]).toBe(point.json.firstTs);
+    const listed = await env.get(`/api/v1/points?site=prairie`, key);
+    expect(listed.json.items.find((p: { id: number }) => p.id === ids.hourly).firstTs).toBe(
+      '2017-11-01T05:00:00Z',
+    );
+    expect(listed.text).not.toContain('.000Z');
+  });
+});
+
 describe('bad requests name the parameter and what is allowed', () => {
   const base = { from: '2017-11-01T00:00:00Z', to: '2017-11-02T00:00:00Z', interval: '1d' };
   it.each([
@@ -472,7 +552,7 @@ describe('bad requests name the parameter and what is allowed', () => {
     [{ ...base, to: '2017-10-01T00:00:00Z' }, /^to: must be after from/],
     [
       { ...base, fn: 'avg,median' },
-      /^fn: unknown function median; allowed: avg, min, max, sum, count, first, last$/,
+      /^fn: unknown function median; allowed: avg, min, max, sum, count, first, last, delta, demand$/,
     ],
     [{ ...base, interval: '2h' }, /interval.*15m.*1h.*1d.*1w.*1mo/],
     [{ ...base, tz: 'Mars/Olympus' }, /^tz: unknown time zone "Mars\/Olympus"/],

@@ -4,7 +4,6 @@ import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import type { StoredEnvelope } from '../domain/envelope.js';
 import { toAmqpMessages } from '../domain/message.js';
 import { ZodError } from 'zod';
-import type { BrokerGate } from './broker-gate.js';
 import type { NotifierMetrics } from './metrics.js';
 import type { Window } from './window.js';
 
@@ -12,29 +11,26 @@ export interface RelayOptions {
   publisher: Pick<AmqpPublisher, 'publish'>;
   /** Unconfirmed AMQP messages at most, over all events in progress. */
   window: Window;
-  /** Waited on before publishing, so that nothing more is pulled while the broker is away. */
-  gate: Pick<BrokerGate, 'wait'>;
   maxMessageBytes: number;
   metrics: NotifierMetrics;
 }
 
 /**
- * The handler of the consume loop: waits while the broker is away (see BrokerGate), publishes
- * the event's AMQP message(s) and resolves once the
- * broker confirmed every one of them, so the loop acks the NATS message only then. Any failure
+ * The handler of the consume loop: publishes the event's AMQP message(s) and resolves once the
+ * broker confirmed every one of them, so the loop acks the NATS message only then. (While the
+ * broker is away the notifier pauses the loop, so few events get here then.) Any failure
  * (broker away, blocked, nack, connection lost before the confirm) rejects, and the loop naks
  * the NATS message for a later redelivery, which publishes the same message ids again.
  */
 export function createRelay(
   options: RelayOptions,
 ): (event: StoredEnvelope, delivery: Delivery) => Promise<void> {
-  const { publisher, gate, window, maxMessageBytes, metrics } = options;
+  const { publisher, window, maxMessageBytes, metrics } = options;
   return (event, delivery) =>
     // The span continues the trace of the NATS message; with tracing on, the AMQP message carries
     // this span's context. With tracing off nothing is injected, and the producer's own
     // traceparent is passed through, so a consumer can still join the trace.
     withSpan(`publish ${event.type}`, delivery.headers, async () => {
-      await gate.wait(delivery);
       const trace = nextHopTraceHeaders(delivery.headers);
       const started = performance.now();
       const messages = messagesOf(event, delivery, maxMessageBytes, trace);

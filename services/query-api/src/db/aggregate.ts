@@ -89,3 +89,47 @@ export async function aggregateRows(
     ORDER BY 1, 2`.execute(db);
   return rows;
 }
+
+/**
+ * Per point and bucket, the use of a counter: each reading's increase over the reading before it
+ * (the last one before the range included, so a bucket's use starts where the previous bucket
+ * ended). A reading lower than the one before is a reset (meter replaced, rolled over, restarted):
+ * its use is counted from zero, never negative. Read from raw rows (resets hide inside rollups).
+ * Buckets without two readings are absent.
+ */
+export async function counterDeltas(
+  db: Kysely<Database>,
+  ids: number[],
+  interval: Interval,
+  tz: string,
+  range: { from: number; to: number },
+): Promise<{ point_id: number; bucket: number; delta: number }[]> {
+  const bucket = sql<number>`round(date_part('epoch', ${bucketSql('raw', interval, tz)}) * 1000)`;
+  const from = new Date(range.from);
+  const to = new Date(range.to);
+  const { rows } = await sql<{ point_id: number; bucket: number; delta: number }>`
+    SELECT point_id, ${bucket} AS bucket, sum(inc) AS delta
+    FROM (
+      SELECT point_id, ts,
+             CASE WHEN prev IS NULL THEN NULL WHEN value >= prev THEN value - prev ELSE value END AS inc
+      FROM (
+        SELECT point_id, ts, value, lag(value) OVER (PARTITION BY point_id ORDER BY ts) AS prev
+        FROM (
+          SELECT point_id, ts, value FROM measurements
+          WHERE point_id = ANY(${ids}::int[]) AND ts >= ${from} AND ts < ${to} AND value IS NOT NULL
+          UNION ALL
+          SELECT p.id, before.ts, before.value
+          FROM unnest(${ids}::int[]) AS p(id)
+          CROSS JOIN LATERAL (
+            SELECT ts, value FROM measurements
+            WHERE point_id = p.id AND ts < ${from} AND value IS NOT NULL
+            ORDER BY ts DESC LIMIT 1
+          ) before
+        ) readings
+      ) paired
+    ) increases
+    WHERE ts >= ${from} AND inc IS NOT NULL
+    GROUP BY 1, 2
+    ORDER BY 1, 2`.execute(db);
+  return rows;
+}

@@ -157,6 +157,17 @@ export async function findPoints(
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** Every point of a site in hierarchy order (node, device, parameter), for its tree. */
+export async function sitePoints(db: Kysely<Database>, site: string): Promise<PointRow[]> {
+  return pointsQuery(db)
+    .where('s.key', '=', site)
+    .orderBy('p.node')
+    .orderBy('p.device')
+    .orderBy('p.parameter')
+    .orderBy('p.id')
+    .execute();
+}
+
 /** Points of one device of one site, for the legacy device CSV. */
 export async function devicePoints(db: Kysely<Database>, site: string, device: string): Promise<PointRow[]> {
   return pointsQuery(db)

@@ -40,11 +40,29 @@ function uploadsQuery(db: Kysely<Database>) {
     ]);
 }
 
+/**
+ * Which uploads a caller may see: those of one site (a key bound to it) or all, and for a key that
+ * may only upload, its own uploads (by the key name upload-ingest records as uploader) of the
+ * kinds it may upload.
+ */
+export interface UploadVisibility {
+  site: string | null;
+  own?: { uploader: string; kinds: string[] };
+}
+
+function visibleTo<Q extends ReturnType<typeof uploadsQuery>>(q: Q, visible: UploadVisibility): Q {
+  let out = q;
+  if (visible.site !== null) out = out.where('s.key', '=', visible.site) as Q;
+  if (visible.own)
+    out = out.where('u.uploader', '=', visible.own.uploader).where('u.kind', 'in', visible.own.kinds) as Q;
+  return out;
+}
+
 /** Newest first; the key is (received_at, id) so equal times still page without repeats. */
 export async function listUploads(
   db: Kysely<Database>,
-  filter: { site?: string; status?: string; kind?: string },
-  onlySite: string | null,
+  filter: { site?: string; status?: UploadStatus; kind?: string },
+  visible: UploadVisibility,
   after: { receivedAt: string; id: string } | undefined,
   limit: number,
 ): Promise<UploadRow[]> {
@@ -52,10 +70,9 @@ export async function listUploads(
     .orderBy('u.received_at', 'desc')
     .orderBy('u.id', 'desc')
     .limit(limit + 1);
-  if (onlySite !== null) q = q.where('s.key', '=', onlySite);
+  q = visibleTo(q, visible);
   if (filter.site !== undefined) q = q.where('s.key', '=', filter.site);
-  // A status outside UPLOAD_STATUSES matches no row, as before the column had a type.
-  if (filter.status !== undefined) q = q.where('u.status', '=', filter.status as UploadStatus);
+  if (filter.status !== undefined) q = q.where('u.status', '=', filter.status);
   if (filter.kind !== undefined) q = q.where('u.kind', '=', filter.kind);
   if (after)
     q = q.where(sql<boolean>`(u.received_at, u.id) < (${after.receivedAt}::timestamptz, ${after.id})`);
@@ -65,11 +82,9 @@ export async function listUploads(
 export async function findUpload(
   db: Kysely<Database>,
   id: string,
-  onlySite: string | null,
+  visible: UploadVisibility,
 ): Promise<UploadRow | undefined> {
-  let q = uploadsQuery(db).where('u.id', '=', id);
-  if (onlySite !== null) q = q.where('s.key', '=', onlySite);
-  return q.executeTakeFirst();
+  return visibleTo(uploadsQuery(db).where('u.id', '=', id), visible).executeTakeFirst();
 }
 
 export type TeststandRow = Awaited<ReturnType<typeof listTeststands>>[number];

@@ -42,4 +42,21 @@ describe('fillBuckets', () => {
     expect(fillBuckets([{ start: 0, end: H }], [], ['min'], undefined)[0]!.coverage).toBeNull();
     expect(() => fillBuckets([{ start: 0, end: H }], [stats(H / 2)], ['min'], 60)).toThrow(/disagree/);
   });
+
+  it('gives demand as the use over the real length of the bucket (a 25-hour day)', () => {
+    const list = [
+      { start: 0, end: 25 * H },
+      { start: 25 * H, end: 48 * H },
+    ];
+    const out = fillBuckets(
+      list,
+      [stats(0, { delta: 250 }), stats(25 * H, { delta: null })],
+      ['delta', 'demand'],
+      900,
+    );
+    expect(out.map((b) => b.values)).toEqual([
+      { delta: 250, demand: 10 },
+      { delta: null, demand: null },
+    ]);
+  });
 });

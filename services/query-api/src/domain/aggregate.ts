@@ -12,6 +12,11 @@ export interface BucketStats {
   good_count: number;
   first: number | null;
   last: number | null;
+  /**
+   * For counters: the increase over the bucket, each sample against the one before it (the last
+   * one before the bucket included); a drop counts as a reset to zero. Absent unless asked for.
+   */
+  delta?: number | null;
 }
 
 export interface AggregateValues {
@@ -24,13 +29,22 @@ export interface AggregateValues {
   values: Partial<Record<Fn, number | null>>;
 }
 
-function value(stats: BucketStats | undefined, fn: Fn): number | null {
+const HOUR_MS = 3_600_000;
+
+function value(stats: BucketStats | undefined, fn: Fn, bucket: Bucket): number | null {
   if (!stats) return fn === 'count' ? 0 : null;
   switch (fn) {
     case 'avg':
       return stats.value_count > 0 && stats.sum !== null ? stats.sum / stats.value_count : null;
     case 'count':
       return stats.count;
+    case 'delta':
+      return stats.delta ?? null;
+    case 'demand':
+      // Energy over the bucket's real length (23 or 25 hours across DST): kWh → kW.
+      return stats.delta === null || stats.delta === undefined
+        ? null
+        : stats.delta / ((bucket.end - bucket.start) / HOUR_MS);
     default:
       return stats[fn];
   }
@@ -53,7 +67,7 @@ export function fillBuckets(
     byStart.delete(b.start);
     const expected = intervalSeconds ? (b.end - b.start) / 1000 / intervalSeconds : undefined;
     const values: Partial<Record<Fn, number | null>> = {};
-    for (const fn of fns) values[fn] = value(s, fn);
+    for (const fn of fns) values[fn] = value(s, fn, b);
     return {
       start: b.start,
       end: b.end,

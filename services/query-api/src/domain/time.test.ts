@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as luxon from 'luxon';
-import { ApiError } from './errors.js';
+import { HttpError } from '@ep/http/errors';
 import {
   buckets,
   chooseSource,
@@ -94,7 +94,7 @@ describe('parameters', () => {
     try {
       fn();
     } catch (err) {
-      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toBeInstanceOf(HttpError);
       return (err as Error).message;
     }
     throw new Error('did not throw');
@@ -113,7 +113,52 @@ describe('parameters', () => {
     expect(parseInstant('2018-03-25T01:00:00', 'from')).toBe(at('2018-03-25T01:00:00Z'));
     expect(parseInstant('2018-03-25', 'from')).toBe(at('2018-03-25T00:00:00Z'));
     expect(parseInstant('1521939600000', 'from')).toBe(1521939600000);
+    // A date alone is a local day where a zone is known: the 26th starts at 06:00 UTC in Chicago.
+    expect(parseInstant('2017-12-26', 'from', 'America/Chicago')).toBe(at('2017-12-26T06:00:00Z'));
+    expect(parseInstant('2018-03-25', 'to', 'Europe/London')).toBe(at('2018-03-25T00:00:00Z'));
+    expect(parseInstant('2018-07-01', 'to', 'Europe/London')).toBe(at('2018-06-30T23:00:00Z'));
     expect(parseTimeZone('europe/london')).toBe('Europe/London');
+  });
+  it('refuses times PostgreSQL or the formatter cannot hold, naming the parameter and the range', () => {
+    for (const [parameter, value] of [
+      ['from', '-99999999999999'],
+      ['from', '-62198755200000'],
+      ['to', '+275760-09-13T00:00:00Z'],
+      ['to', '9999-06-01T00:00:00Z'],
+      ['from', '0999-12-31T23:59:59Z'],
+    ] as const)
+      expect(message(() => parseInstant(value, parameter))).toBe(
+        `${parameter}: "${value}" is out of range; times must be from 1000-01-01T00:00:00.000Z (-30610224000000) to 9999-01-01T00:00:00.000Z (253370764800000)`,
+      );
+    expect(parseInstant('1000-01-01T00:00:00Z', 'from')).toBe(Date.UTC(1000, 0, 1));
+    expect(parseInstant('9999-01-01T00:00:00Z', 'to')).toBe(Date.UTC(9999, 0, 1));
+  });
+});
+
+describe('times at the edges of the calendar', () => {
+  it('writes the local mean time offsets of zones before standard time in whole seconds', () => {
+    // Chicago kept local mean time (-5:50:36) until 18 November 1883; PostgreSQL prints the same.
+    const ms = Date.parse('1849-12-31T05:50:36Z');
+    expect(formatInstant(ms, 'America/Chicago')).toBe('1849-12-31T00:00:00-05:50:36');
+    const [day] = buckets({ from: ms, to: ms + 1 }, '1d', 'America/Chicago');
+    expect(formatInstant(day!.start, 'America/Chicago')).toBe('1849-12-31T00:00:00-05:50:36');
+    expect(formatInstant(day!.end, 'America/Chicago')).toBe('1850-01-01T00:00:00-05:50:36');
+  });
+
+  it('keeps every bucket of the widest accepted range inside four-digit years', () => {
+    for (const tz of ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'America/Chicago']) {
+      for (const interval of ['1w', '1mo'] as const) {
+        const first = buckets({ from: Date.UTC(1000, 0, 1), to: Date.UTC(1000, 0, 2) }, interval, tz);
+        const last = buckets({ from: Date.UTC(9998, 11, 31), to: Date.UTC(9999, 0, 1) }, interval, tz);
+        for (const b of [...first, ...last])
+          for (const edge of [
+            formatInstant(b.start, tz),
+            formatInstant(b.end, tz),
+            new Date(b.start).toISOString(),
+          ])
+            expect(edge).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      }
+    }
   });
 });
 

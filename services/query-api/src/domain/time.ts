@@ -4,8 +4,11 @@ import { badParameter } from './errors.js';
 export const INTERVALS = ['15m', '1h', '1d', '1w', '1mo'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
-export const FNS = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last'] as const;
+export const FNS = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last', 'delta', 'demand'] as const;
 export type Fn = (typeof FNS)[number];
+
+/** Functions of counters (meter totals such as kWh): use per bucket, and use per hour. */
+export const COUNTER_FNS: readonly Fn[] = ['delta', 'demand'];
 
 /** More buckets than this in one answer is refused: it is a mistake, not a chart. */
 export const MAX_BUCKETS = 100_000;
@@ -55,19 +58,46 @@ export function parseFns(value: string | undefined, parameter = 'fn'): Fn[] {
   return [...new Set(list)] as Fn[];
 }
 
-/** An instant given as ISO-8601 (with or without offset: without one it is read as UTC) or epoch ms. */
-export function parseInstant(value: string, parameter: string): number {
+/**
+ * The instants the API takes: years 1000 to 9998 in UTC. Inside it every bucket a range widens to
+ * (at most a month and a week on either side, in any zone) still has a four-digit year, which
+ * PostgreSQL, Intl and ISO-8601 without expanded years all hold; outside it PostgreSQL refused
+ * some times mid-answer (a 500, or a CSV cut after its header).
+ */
+export const EARLIEST_MS = Date.UTC(1000, 0, 1);
+export const LATEST_MS = Date.UTC(9999, 0, 1);
+
+/**
+ * An instant given as ISO-8601 or epoch ms. A time without an offset is read as UTC; a date
+ * without a time (`2017-12-26`) is midnight starting that day in `dateZone` — the site's zone
+ * where there is one, as an energy manager means "the 26th".
+ */
+export function parseInstant(value: string, parameter: string, dateZone = 'UTC'): number {
   const text = value.trim();
-  if (/^-?\d{1,15}$/.test(text)) return Number(text);
-  const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text) && /T|\s/.test(text);
-  const dt = DateTime.fromISO(text, { zone: 'UTC', setZone: hasZone });
-  if (!dt.isValid) {
+  let ms: number;
+  if (/^-?\d{1,16}$/.test(text)) ms = Number(text);
+  else if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const day = DateTime.fromISO(text, { zone: dateZone });
+    if (!day.isValid) throw badParameter(parameter, `"${value}" is not a date; use YYYY-MM-DD`);
+    ms = day.toMillis();
+  } else {
+    const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text) && /T|\s/.test(text);
+    const dt = DateTime.fromISO(text, { zone: 'UTC', setZone: hasZone });
+    if (!dt.isValid) {
+      throw badParameter(
+        parameter,
+        `"${value}" is not a time; use ISO-8601 (2018-03-25T00:00:00Z) or epoch milliseconds`,
+      );
+    }
+    ms = dt.toMillis();
+  }
+  if (!(ms >= EARLIEST_MS && ms <= LATEST_MS)) {
     throw badParameter(
       parameter,
-      `"${value}" is not a time; use ISO-8601 (2018-03-25T00:00:00Z) or epoch milliseconds`,
+      `"${value}" is out of range; times must be from ${new Date(EARLIEST_MS).toISOString()} (${EARLIEST_MS}) to ${new Date(LATEST_MS).toISOString()} (${LATEST_MS})`,
     );
   }
-  return dt.toMillis();
+  return ms;
 }
 
 export interface TimeRange {
@@ -75,11 +105,11 @@ export interface TimeRange {
   to: number;
 }
 
-/** from < to, both given; 400 naming the parameter otherwise. */
-export function parseRange(from: string | undefined, to: string | undefined): TimeRange {
+/** from < to, both given; 400 naming the parameter otherwise. Dates are days of `dateZone`. */
+export function parseRange(from: string | undefined, to: string | undefined, dateZone = 'UTC'): TimeRange {
   if (from === undefined) throw badParameter('from', 'required; ISO-8601 time or epoch milliseconds');
   if (to === undefined) throw badParameter('to', 'required; ISO-8601 time or epoch milliseconds');
-  const range = { from: parseInstant(from, 'from'), to: parseInstant(to, 'to') };
+  const range = { from: parseInstant(from, 'from', dateZone), to: parseInstant(to, 'to', dateZone) };
   if (range.to <= range.from)
     throw badParameter('to', `must be after from (${from}); the range is [from, to)`);
   return range;
@@ -248,7 +278,11 @@ export function chooseSource(
   return 'raw';
 }
 
-/** ISO-8601 of an instant in `tz`, with its offset ("Z" for UTC), milliseconds when not zero. */
+/**
+ * ISO-8601 of an instant in `tz`, with its offset ("Z" for UTC), milliseconds when not zero —
+ * as PostgreSQL prints samples. Offsets are ±hh:mm, or ±hh:mm:ss for the local mean time
+ * zones had before standard time (Chicago until 1883: -05:50:36), again as PostgreSQL prints them.
+ */
 export function formatInstant(ms: number, tz: string): string {
   const offset = tz === 'UTC' ? 0 : zoneOffsetMs(ms, tz);
   const iso = new Date(ms + offset).toISOString();
@@ -258,8 +292,12 @@ export function formatInstant(ms: number, tz: string): string {
       ? iso.slice(0, 19)
       : iso.slice(0, 23);
   if (tz === 'UTC') return `${local}Z`;
-  const abs = Math.abs(offset) / MINUTE;
-  const hh = Math.floor(abs / 60);
-  const mm = abs % 60;
-  return `${local}${offset < 0 ? '-' : '+'}${hh < 10 ? '0' : ''}${hh}:${mm < 10 ? '0' : ''}${mm}`;
+  // Offsets are whole seconds (tzdata's LMT ones too): zoneOffsetMs reads a wall clock in seconds.
+  const abs = Math.round(Math.abs(offset) / 1000);
+  const hh = Math.floor(abs / 3600);
+  const mm = Math.floor(abs / 60) % 60;
+  const ss = abs % 60;
+  const sign = offset < 0 ? '-' : '+';
+  const hhmm = `${local}${sign}${hh < 10 ? '0' : ''}${hh}:${mm < 10 ? '0' : ''}${mm}`;
+  return ss === 0 ? hhmm : `${hhmm}:${ss < 10 ? '0' : ''}${ss}`;
 }

@@ -1,3 +1,5 @@
+import type { Delimiter } from './csv.js';
+
 /** Formats recognised by content, and which endpoint takes which. */
 export const FORMATS = {
   siemens: ['siemens-trend', 'siemens-point-definition'],
@@ -50,6 +52,8 @@ export interface ParseContext {
   /** The site's IANA zone: local times in the file are read in it. */
   timeZone: string;
   issues: IssueLog;
+  /** The file's field separator, found by detection. */
+  delimiter: Delimiter;
 }
 
 /** Keeps the first `keep` issues and counts all of them, so a file of bad rows cannot eat memory. */

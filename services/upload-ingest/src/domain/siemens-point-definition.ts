@@ -72,7 +72,7 @@ export async function* parseSiemensPointDefinition(
       if (isFooter(line.text)) return;
       continue;
     }
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (split.error) {
       ctx.issues.add(line.number, split.error.column, split.error.reason);
       continue;

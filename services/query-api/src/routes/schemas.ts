@@ -1,5 +1,7 @@
 import { errorResponseSchema } from '@ep/http';
 import { UPLOAD_STATUSES } from '@ep/schema';
+
+export { UPLOAD_STATUSES };
 import { z } from 'zod';
 import { FNS, INTERVALS } from '../domain/time.js';
 
@@ -14,7 +16,11 @@ export const errors = {
 
 export const isoTime = z.string().describe('ISO-8601 instant');
 const instantParam = (what: string) =>
-  z.string().describe(`${what}: ISO-8601 (offset optional, UTC when absent) or epoch milliseconds`);
+  z
+    .string()
+    .describe(
+      `${what}: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds`,
+    );
 
 export const tzParam = z
   .string()
@@ -112,7 +118,17 @@ export const aggregateQuery = z.object({
 const bucketValues = Object.fromEntries(
   FNS.filter((f) => f !== 'count').map((f) => [
     f,
-    z.number().nullable().optional().describe(`${f} of the values; null when none`),
+    z
+      .number()
+      .nullable()
+      .optional()
+      .describe(
+        f === 'delta'
+          ? 'counters: use in the bucket (increase since the last reading before it; a drop is a meter reset, counted from 0); null without two readings'
+          : f === 'demand'
+            ? 'counters: delta per hour of the bucket (kWh → kW); null when delta is'
+            : `${f} of the values; null when none`,
+      ),
   ]),
 ) as Record<Exclude<(typeof FNS)[number], 'count'>, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>;
 
@@ -186,7 +202,7 @@ export const upload = z
     updatedAt: isoTime,
     status: z
       .enum(UPLOAD_STATUSES)
-      .describe('received → parsing → publishing → published → stored, or failed'),
+      .describe('received → parsing → publishing → published (all batches in JetStream) → stored, or failed'),
     counts: z.object({
       points: z.number().int(),
       samples: z.number().int(),
@@ -223,9 +239,10 @@ export const teststandMessage = z
     sentBy: z.string().nullable(),
     protocolVersion: z.string().nullable(),
     statusCode: z.number().int().nullable(),
-    commands: z.unknown().nullable(),
-    parameters: z.unknown().nullable(),
-    data: z.unknown().nullable(),
+    // Any JSON value, null included (a nullable unknown would document as anyOf [{}, null]).
+    commands: z.unknown().describe('the commands of a command message, as sent; null when none'),
+    parameters: z.unknown().describe('parameters as sent; null when none'),
+    data: z.unknown().describe('the data package as sent; null when none'),
     raw: z.string(),
     valid: z.boolean(),
     errors: z.unknown(),

@@ -2,11 +2,14 @@ import type { KeyRow } from '../db/keys.js';
 import type { PointRow, SiteRow } from '../db/catalog.js';
 import type { MessageRow, UploadRow } from '../db/records.js';
 import type { TeststandRow } from '../db/records.js';
+import { formatInstant } from '../domain/time.js';
 
-// Database rows → API shapes (camelCase, ISO times).
+// Database rows → API shapes (camelCase, ISO times written as samples are: "…00Z", fractions
+// only when not zero).
 
-const iso = (d: Date) => d.toISOString();
-const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
+export const formatIso = (d: Date) => formatInstant(d.getTime(), 'UTC');
+const iso = formatIso;
+const isoOrNull = (d: Date | null) => (d ? iso(d) : null);
 
 export const siteJson = (s: SiteRow) => ({
   key: s.key,

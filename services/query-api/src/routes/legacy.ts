@@ -7,21 +7,21 @@ import { deviceCsv } from '../db/samples.js';
 import { attachment } from '../domain/csv.js';
 import { notFound } from '../domain/errors.js';
 import { parseTimeZone } from '../domain/time.js';
-import { authenticate, onlySite } from './auth.js';
-import type { ReadDeps } from './read-routes.js';
+import { onlySite, type RouteDeps } from './common.js';
 import * as s from './schemas.js';
 
 /**
  * The old platform's `GET /api/data/{site}/device/{deviceId}`: the whole history of one device as
  * CSV, so existing dashboard links keep working (they now need an API key with scope read).
  */
-export function legacyRoutes(deps: ReadDeps): FastifyPluginAsyncZod {
+export function legacyRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('preHandler', authenticate(deps.keysDb, 'read'));
     app.get(
       '/api/data/:site/device/:deviceId',
       {
+        config: { access: 'read' },
         schema: {
+          operationId: 'legacyDeviceCsv',
           tags: ['legacy'],
           summary: "A device's whole history as CSV: timestamp, then one column per parameter",
           params: z.object({ site: z.string(), deviceId: z.string() }),

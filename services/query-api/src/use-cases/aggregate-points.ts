@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import { aggregateRows, type AggregateRow } from '../db/aggregate.js';
+import { aggregateRows, counterDeltas, type AggregateRow } from '../db/aggregate.js';
 import { inferIntervalSeconds, type PointRow } from '../db/catalog.js';
 import type { Database } from '@ep/schema';
 import { fillBuckets, type AggregateValues } from '../domain/aggregate.js';
 import {
   chooseSource,
+  COUNTER_FNS,
   parseTimeZone,
   type AggregateSource,
   type Bucket,
@@ -37,7 +38,8 @@ export async function aggregatePoints(
     const source = chooseSource(interval, tz, parseTimeZone(p.site_timezone, 'site timezone'), list);
     bySource.set(source, [...(bySource.get(source) ?? []), p]);
   }
-  const [groups, intervals] = await Promise.all([
+  const wantDelta = fns.some((f) => COUNTER_FNS.includes(f));
+  const [groups, intervals, deltas] = await Promise.all([
     Promise.all(
       [...bySource].map(async ([source, group]) => ({
         source,
@@ -59,12 +61,23 @@ export async function aggregatePoints(
           : { seconds: await inferIntervalSeconds(db, p.id), from: 'inferred' as const },
       ),
     ),
+    wantDelta
+      ? counterDeltas(
+          db,
+          points.map((p) => p.id),
+          interval,
+          tz,
+          range,
+        )
+      : [],
   ]);
+  const deltaOf = new Map(deltas.map((d) => [`${d.point_id}:${d.bucket}`, d.delta]));
   const sourceOf = new Map<number, AggregateSource>();
   const statsOf = new Map<number, AggregateRow[]>();
   for (const g of groups) {
     for (const p of bySource.get(g.source)!) sourceOf.set(p.id, g.source);
     for (const r of g.rows) {
+      if (wantDelta) r.delta = deltaOf.get(`${r.point_id}:${r.bucket}`) ?? null;
       const list = statsOf.get(r.point_id);
       if (list) list.push(r);
       else statsOf.set(r.point_id, [r]);

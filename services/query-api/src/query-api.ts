@@ -1,0 +1,75 @@
+import { createDb, pingDb, typeParsers } from '@ep/db';
+import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
+import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
+import pg from 'pg';
+import { queryApi, type AppDeps } from './app.js';
+import type { QueryApiConfig } from './config.js';
+import type { Database } from '@ep/schema';
+
+export interface QueryApi extends Service {
+  lifecycle: Lifecycle;
+  server: HttpServer;
+  deps: AppDeps;
+}
+
+const DESCRIPTION = `Read API of EP: sites, points, raw samples, aggregates, uploads, test stands.
+
+Every /api/v1 route needs \`Authorization: Bearer <api key>\` ("Authorize" above): scope \`read\` for reads, \`admin\` for /api/v1/admin; a key with an upload scope may read the reports of its own uploads.
+A key bound to a site sees only that site; anything else answers 404, as if it did not exist.`;
+
+const TAGS = [
+  { name: 'browse', description: 'Sites and points: the hierarchy site → node → device → parameter' },
+  { name: 'latest', description: 'Last values of points' },
+  { name: 'samples', description: 'Raw samples as JSON pages or streamed CSV' },
+  { name: 'aggregates', description: 'Buckets on a local calendar, from rollups when they answer exactly' },
+  { name: 'uploads', description: 'Reports of uploaded files (the POST is upload-ingest’s)' },
+  { name: 'teststands', description: 'Test stands, modules and their messages' },
+  { name: 'admin', description: 'API keys and sites (scope admin)' },
+  { name: 'legacy', description: 'Endpoints of the old platform kept for existing links' },
+];
+
+/**
+ * The query API: read pools (a replica in production), the key pool (primary), the COPY pool
+ * for CSV streams, and the HTTP server with the API, /docs and ops routes. Builds everything and
+ * starts nothing: the lifecycle listens on start and closes the server, then the pools, on stop.
+ */
+export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps): Promise<QueryApi> {
+  const { logger } = deps;
+  const lifecycle = serviceLifecycle(deps);
+  const readUrl = config.DATABASE_READ_URL ?? config.DATABASE_URL;
+  const max = config.DATABASE_POOL_SIZE;
+  const db = createDb<Database>({ url: readUrl, logger, max, applicationName: 'query-api' });
+  const keysDb = createDb<Database>({
+    url: config.DATABASE_URL,
+    logger,
+    max,
+    applicationName: 'query-api-keys',
+  });
+  const copyPool = new pg.Pool({
+    connectionString: readUrl,
+    max,
+    application_name: 'query-api-csv',
+    types: typeParsers,
+  });
+  copyPool.on('error', (err) => logger.warn({ err }, 'idle CSV connection failed'));
+  lifecycle.add({
+    name: 'database',
+    stop: async () => void (await Promise.all([db.destroy(), keysDb.destroy(), copyPool.end()])),
+  });
+
+  const appDeps: AppDeps = { db, keysDb, copyPool };
+  const server = await createHttpServer({
+    logger,
+    name: 'query-api',
+    docs: { title: 'EP query API', description: DESCRIPTION, tags: TAGS },
+    ops: {
+      checks: [
+        { name: 'database', check: () => pingDb(db) },
+        { name: 'database (keys)', check: () => pingDb(keysDb) },
+      ],
+    },
+  });
+  await server.register(queryApi(appDeps));
+  lifecycle.add(httpResource(server, { port: config.PORT }));
+  return { lifecycle, server, deps: appDeps };
+}

@@ -1,0 +1,1 @@
+export { clientTypes } from './client.js';
