@@ -165,6 +165,7 @@ export function openHints(key: string, keyFile: string, created: boolean, site: 
     `open  http://127.0.0.1:8080/        the explorer (once it lands; else the API root)`,
     `open  http://127.0.0.1:8080/docs    the API (Authorize with the key)`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/sites"`,
+    `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/sites/${site}/tree"`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/points?site=${site}&limit=5"`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/uploads?site=${site}"`,
     `watch pnpm --filter @ep/amqp-tap run tap -- --count 5     (stored facts on the AMQP exchange ep.events)`,
