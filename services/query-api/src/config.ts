@@ -18,6 +18,12 @@ export const QueryApiConfigSchema = z.object({
   ...env.LOG_LEVEL,
   // OTLP/HTTP endpoint for traces; tracing is off when unset.
   ...env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  // The built explorer (libs/explorer's dist/app) served at `/`; unset: `explorer/` beside this
+  // package (the Docker image) or libs/explorer/dist/app (the repository).
+  EXPLORER_DIR: z.string().min(1).optional(),
+  // upload-ingest's base URL: `POST /upload/{siemens,alc}` is forwarded there so the explorer
+  // uploads through its own origin. Unset: those paths answer 503 (route them at the ingress).
+  UPLOAD_INGEST_URL: z.url().optional(),
 });
 
 export type QueryApiConfig = z.infer<typeof QueryApiConfigSchema>;

@@ -4,6 +4,7 @@ import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from
 import pg from 'pg';
 import { queryApi, type AppDeps } from './app.js';
 import type { QueryApiConfig } from './config.js';
+import { explorerRoutes } from './routes/explorer.js';
 import type { Database } from '@ep/schema';
 
 export interface QueryApi extends Service {
@@ -70,6 +71,7 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     },
   });
   await server.register(queryApi(appDeps));
+  await server.register(explorerRoutes, { dir: config.EXPLORER_DIR, uploadUrl: config.UPLOAD_INGEST_URL });
   lifecycle.add(httpResource(server, { port: config.PORT }));
   return { lifecycle, server, deps: appDeps };
 }
