@@ -162,7 +162,7 @@ export function openHints(key: string, keyFile: string, created: boolean, site: 
       ? `demo admin key (shown once, kept in ${keyFile}): ${key}`
       : `demo admin key: the one in ${keyFile} (created by an earlier make dev)`,
     `  use it as  Authorization: Bearer <key>  (scope admin: every read, upload and /api/v1/admin call)`,
-    `open  http://127.0.0.1:8080/        the explorer (once it lands; else the API root)`,
+    `open  http://127.0.0.1:8080/        the web explorer (sites, trees, charts)`,
     `open  http://127.0.0.1:8080/docs    the API (Authorize with the key)`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/sites"`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/sites/${site}/tree"`,
