@@ -6,7 +6,16 @@
 export const SOURCES = ['prefect', 'secure', 'siemens', 'alc'] as const;
 export type Source = (typeof SOURCES)[number];
 
-export const TESTSTAND_KINDS = ['status', 'data', 'result', 'command', 'rejected'] as const;
+/** online / offline: the handler's liveness events (a stand heard again, a stand gone silent). */
+export const TESTSTAND_KINDS = [
+  'status',
+  'data',
+  'result',
+  'command',
+  'rejected',
+  'online',
+  'offline',
+] as const;
 export type TeststandKind = (typeof TESTSTAND_KINDS)[number];
 
 /** NATS subject tokens may not contain `.`, `*`, `>` or white space; site and stand keys are mapped. */
@@ -26,6 +35,13 @@ export interface NatsNames {
     teststand(stand: string, kind: TeststandKind): string;
     storedReadings(site: string): string;
     storedTeststand(stand: string, kind: TeststandKind): string;
+    /**
+     * Core NATS request/reply (no stream): a command for a stand, answered by one
+     * teststand-handler replica (queue group) once the MQTT broker took or refused it.
+     */
+    teststandCommand(stand: string): string;
+    /** Every stand's command subject, for the handler's subscription. */
+    allTeststandCommands: string;
     /** Wildcards covering each stream, for stream provisioning. */
     allReadings: string;
     allTeststand: string;
@@ -55,6 +71,9 @@ export function natsNames(prefix = 'ep'): NatsNames {
       teststand: (stand, kind) => `${prefix}.teststand.${subjectToken(stand)}.${kind}`,
       storedReadings: (site) => `${prefix}.stored.readings.${subjectToken(site)}`,
       storedTeststand: (stand, kind) => `${prefix}.stored.teststand.${subjectToken(stand)}.${kind}`,
+      // Outside every stream's subjects: a request must not be stored.
+      teststandCommand: (stand) => `${prefix}.commands.teststand.${subjectToken(stand)}`,
+      allTeststandCommands: `${prefix}.commands.teststand.*`,
       allReadings: `${prefix}.readings.>`,
       allTeststand: `${prefix}.teststand.>`,
       allStored: `${prefix}.stored.>`,

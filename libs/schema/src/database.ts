@@ -1,6 +1,6 @@
 import type { TeststandKind } from '@ep/contracts';
 import type { ColumnType, Generated } from 'kysely';
-import type { UploadStatus } from './statuses.js';
+import type { TeststandCommandOutcome, UploadStatus } from './statuses.js';
 
 /**
  * The tables the migrations create, as kysely sees them. Each table is declared here and only
@@ -159,6 +159,20 @@ export interface TeststandMessagesTable {
   stored_at: TimestampDefault;
 }
 
+export interface TeststandCommandsTable {
+  id: Generated<number>;
+  stand: string;
+  module: ColumnType<string, string | undefined, string>;
+  topic: string;
+  commands: ColumnType<string[], string, string>;
+  parameters: ColumnType<Record<string, unknown>, string | undefined, string>;
+  requested_by: string;
+  requested_at: TimestampDefault;
+  outcome: ColumnType<TeststandCommandOutcome, TeststandCommandOutcome | undefined, TeststandCommandOutcome>;
+  sent_at: Timestamp | null;
+  error: string | null;
+}
+
 export interface ApiKeysTable {
   id: Generated<number>;
   name: string;
@@ -200,6 +214,7 @@ export interface Database {
   uploads: UploadsTable;
   teststands: TeststandsTable;
   teststand_messages: TeststandMessagesTable;
+  teststand_commands: TeststandCommandsTable;
   api_keys: ApiKeysTable;
   poll_state: PollStateTable;
   rejected_messages: RejectedMessagesTable;

@@ -11,6 +11,7 @@ export type {
   UploadsTable,
   TeststandsTable,
   TeststandMessagesTable,
+  TeststandCommandsTable,
   ApiKeysTable,
   PollStateTable,
   RejectedMessagesTable,
@@ -20,8 +21,10 @@ export { migrateToLatest } from './migrate.js';
 export {
   UPLOAD_STATUSES,
   TESTSTAND_KINDS,
+  TESTSTAND_COMMAND_OUTCOMES,
   SCOPES,
   type UploadStatus,
   type TeststandKind,
+  type TeststandCommandOutcome,
   type Scope,
 } from './statuses.js';

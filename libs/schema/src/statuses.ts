@@ -27,3 +27,7 @@ export { TESTSTAND_KINDS, type TeststandKind };
 /** `api_keys.scopes`: what a key may do. Stored as text[]; a key holds at least one. */
 export const SCOPES = ['read', 'upload:siemens', 'upload:alc', 'teststand:command', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** `teststand_commands.outcome` (see its migration). */
+export const TESTSTAND_COMMAND_OUTCOMES = ['pending', 'sent', 'refused', 'failed'] as const;
+export type TeststandCommandOutcome = (typeof TESTSTAND_COMMAND_OUTCOMES)[number];

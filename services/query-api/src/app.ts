@@ -15,8 +15,13 @@ import { siteRoutes } from './routes/sites.js';
 import { teststandRoutes } from './routes/teststands.js';
 import { treeRoutes } from './routes/tree.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { teststandCommandRoutes, type RequestCommand } from './routes/teststand-commands.js';
+import { teststandExportRoutes } from './routes/teststand-exports.js';
 
-export type AppDeps = RouteDeps;
+export interface AppDeps extends RouteDeps {
+  /** Test-stand commands (NATS requests to the teststand-handler); without it those routes are not served. */
+  teststandCommands?: { requestCommand: RequestCommand; replyWindowMs: number };
+}
 
 const TOUCH_EVERY_MS = 60_000;
 
@@ -57,6 +62,9 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(seriesRoutes(deps), v1);
     await app.register(uploadRoutes(deps), v1);
     await app.register(teststandRoutes(deps), v1);
+    await app.register(teststandExportRoutes(deps), v1);
+    if (deps.teststandCommands)
+      await app.register(teststandCommandRoutes({ db: deps.keysDb, ...deps.teststandCommands }), v1);
     await app.register(adminKeyRoutes(deps), { prefix: '/api/v1/admin' });
     await app.register(adminSiteRoutes(deps), { prefix: '/api/v1/admin' });
     await app.register(pointEditRoutes(deps), v1);

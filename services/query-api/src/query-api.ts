@@ -1,9 +1,12 @@
 import { createDb, pingDb, typeParsers } from '@ep/db';
 import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
 import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
+import { connectNats } from '@ep/nats';
 import pg from 'pg';
 import { queryApi, type AppDeps } from './app.js';
+import { natsCommandRequester } from './routes/teststand-commander.js';
 import type { QueryApiConfig } from './config.js';
+import { explorerRoutes } from './routes/explorer.js';
 import type { Database } from '@ep/schema';
 
 export interface QueryApi extends Service {
@@ -57,7 +60,22 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     stop: async () => void (await Promise.all([db.destroy(), keysDb.destroy(), copyPool.end()])),
   });
 
-  const appDeps: AppDeps = { db, keysDb, copyPool };
+  // Test-stand commands go to the teststand-handler over NATS (request/reply); reads do not need it.
+  const nc = await connectNats({ url: config.NATS_URL, name: 'query-api', logger });
+  lifecycle.add({ name: 'nats', stop: () => nc.drain() });
+  const appDeps: AppDeps = {
+    db,
+    keysDb,
+    copyPool,
+    teststandCommands: {
+      requestCommand: natsCommandRequester(
+        nc,
+        config.EP_NATS_PREFIX,
+        config.EP_TESTSTAND_COMMAND_REQUEST_TIMEOUT_MS,
+      ),
+      replyWindowMs: config.EP_TESTSTAND_REPLY_WINDOW_MS,
+    },
+  };
   const server = await createHttpServer({
     logger,
     name: 'query-api',
@@ -70,6 +88,7 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     },
   });
   await server.register(queryApi(appDeps));
+  await server.register(explorerRoutes, { dir: config.EXPLORER_DIR, uploadUrl: config.UPLOAD_INGEST_URL });
   lifecycle.add(httpResource(server, { port: config.PORT }));
   return { lifecycle, server, deps: appDeps };
 }

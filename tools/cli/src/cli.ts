@@ -7,6 +7,7 @@ import {
   parseScopes,
   revokeApiKey,
 } from '@ep/auth';
+import { runTeststandsCli, TESTSTANDS_USAGE } from './teststands.js';
 import { createDb } from '@ep/db';
 import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
@@ -39,6 +40,7 @@ Commands:
   keys revoke <id>                          revoke an API key
   keys generate                             print a new key without storing it (for EP_BOOTSTRAP_ADMIN_KEY)
 ${POINTS_USAGE}
+${TESTSTANDS_USAGE}
 
 Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ep), EP_BOOTSTRAP_ADMIN_KEY.
 Exit codes: 0 done, 1 failed, 2 bad command or arguments.`;
@@ -85,6 +87,7 @@ function table(rows: Record<string, unknown>[], columns: string[]): string[] {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'points' && !argv.includes('--help') && !argv.includes('-h'))
     return runPoints(argv.slice(1), io);
+  if (argv[0] === 'teststands') return runTeststandsCli(argv.slice(1), io);
   let db: Kysely<CliTables> | undefined;
   const open = () =>
     (db ??= createDb<CliTables>({
