@@ -311,6 +311,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/teststands/{stand}/messages/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A data or result package as a file: xlsx (Parameters and Data sheets) or CSV (the data series as columns) */
+        get: operations["exportTeststandPackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teststands/{stand}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a command to a test stand (MQTT <stand>/<module>/Outbound, QoS 1) */
+        post: operations["sendTeststandCommand"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teststands/{stand}/commands/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A command sent to a stand, with its state and the stand’s reply */
+        get: operations["getTeststandCommand"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -435,7 +486,74 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        TeststandCommandInput: {
+            id: number;
+            stand: string;
+            module: string;
+            /** @description the MQTT topic it was published to */
+            topic: string;
+            commands: string[];
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description name of the API key that sent it */
+            requestedBy: string;
+            requestedAt: string;
+            /**
+             * @description sent: the MQTT broker acknowledged it
+             * @enum {string}
+             */
+            outcome: "pending" | "sent" | "refused" | "failed";
+            sentAt: string | null;
+            error: string | null;
+            /**
+             * @description pending, answered (the stand sent a status), no answer (within replyWindowSeconds), refused, failed
+             * @enum {string}
+             */
+            state: "pending" | "answered" | "no answer" | "refused" | "failed";
+            replyWindowSeconds: number;
+            /** @description the stand’s next status message after the command */
+            reply: {
+                messageId: number;
+                statusCode: number | null;
+                receivedAt: string;
+            } | null;
+        };
+        TeststandCommand: {
+            id: number;
+            stand: string;
+            module: string;
+            /** @description the MQTT topic it was published to */
+            topic: string;
+            commands: string[];
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description name of the API key that sent it */
+            requestedBy: string;
+            requestedAt: string;
+            /**
+             * @description sent: the MQTT broker acknowledged it
+             * @enum {string}
+             */
+            outcome: "pending" | "sent" | "refused" | "failed";
+            sentAt: string | null;
+            error: string | null;
+            /**
+             * @description pending, answered (the stand sent a status), no answer (within replyWindowSeconds), refused, failed
+             * @enum {string}
+             */
+            state: "pending" | "answered" | "no answer" | "refused" | "failed";
+            replyWindowSeconds: number;
+            /** @description the stand’s next status message after the command */
+            reply: {
+                messageId: number;
+                statusCode: number | null;
+                receivedAt: string;
+            } | null;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -2453,6 +2571,366 @@ export interface operations {
                 };
             };
             /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    exportTeststandPackage: {
+        parameters: {
+            query?: {
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path: {
+                stand: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: an xlsx workbook (binary) or CSV text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The message is not a data or result package */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks scope read, or is bound to a site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such message of this stand */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    sendTeststandCommand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stand: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description absent: the stand’s own <stand>/outbound topic */
+                    module?: string;
+                    /** @description e.g. ["start"] */
+                    commands: string[];
+                    /**
+                     * @description e.g. {"wait": 5}
+                     * @default {}
+                     */
+                    parameters?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The broker took the command; GET it later for the stand’s reply */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeststandCommand"];
+                };
+            };
+            /** @description The body or a path parameter is malformed: the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks scope teststand:command */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The MQTT broker did not take the command (stored as refused) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No teststand-handler answered (stored as failed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getTeststandCommand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stand: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeststandCommand"];
+                };
+            };
+            /** @description The body or a path parameter is malformed: the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks scope teststand:command */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such command for this stand */
             404: {
                 headers: {
                     [name: string]: unknown;
