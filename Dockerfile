@@ -18,9 +18,13 @@ ARG DIR
 RUN test -n "${DIR}" || { echo "build with --build-arg DIR=services/<name> (or tools/cli)" >&2; exit 1; }
 RUN pnpm install --offline --frozen-lockfile \
  && pnpm exec tsc -b "${DIR}" \
- && pnpm --filter "./${DIR}" --prod deploy --legacy /out
+ && pnpm --filter "./${DIR}" --prod deploy --legacy /out \
+ && if [ "${DIR}" = services/query-api ]; then \
+      pnpm --filter @ep/explorer build && cp -r libs/explorer/dist/app /out/explorer; \
+    fi
 # Keep dist/src and package.json of the deployable and of each workspace library it depends on;
-# drop sources, tests (compiled ones too) and build metadata.
+# drop sources, tests (compiled ones too) and build metadata. query-api also carries the built
+# web explorer in /app/explorer, where it looks by default (EXPLORER_DIR).
 RUN set -eu; \
     for pkg in /out $(find /out/node_modules -maxdepth 2 -path '*/@ep/*' -exec readlink -f {} \;); do \
       rm -rf "$pkg/src" "$pkg/test" "$pkg/dist/test" "$pkg"/tsconfig*.json "$pkg"/*.tsbuildinfo "$pkg"/dist/*.tsbuildinfo; \

@@ -12,13 +12,15 @@ export PATH := $(CURDIR)/.dev/bin:$(PATH)
 
 .PHONY: test dev infra install lint typecheck unit int bench clean
 
-## make test: infrastructure check, install from the lockfile, lint, typecheck, unit, chart and integration tests.
+## make test: infrastructure check, install from the lockfile, lint, typecheck, OpenAPI lint, unit, chart, integration and browser tests.
 test: infra install
 	pnpm lint
 	pnpm typecheck
+	pnpm lint:openapi
 	pnpm test:unit
 	pnpm test:chart
 	pnpm test:int
+	pnpm test:browser
 
 ## make dev: infrastructure check, install, migrations, then every service with one prefixed log.
 dev: infra install

@@ -1,5 +1,6 @@
 // Two tiers (n8n-style): `unit` runs *.test.ts beside the source with no infrastructure;
-// `integration` runs *.int.test.ts against real PostgreSQL, NATS, RabbitMQ and Mosquitto.
+// `integration` runs *.int.test.ts against real PostgreSQL, NATS, RabbitMQ and Mosquitto;
+// `browser` runs *.browser.test.ts: headless Chromium against the real services (pnpm test:browser).
 // Tests run as native ES modules (node --experimental-vm-modules) so ESM-only packages load as-is.
 const swc = [
   '@swc/jest',
@@ -28,13 +29,14 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.chart.test.ts'],
+      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts', '!**/*.chart.test.ts'],
     },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['**/*.int.test.ts'],
     },
+    { ...shared, displayName: 'browser', testMatch: ['**/*.browser.test.ts'] },
     // tools/chart-test: charts/ep rendered by a pinned Helm and checked (no cluster needed).
     { ...shared, displayName: 'chart', testMatch: ['**/*.chart.test.ts'] },
   ],

@@ -94,6 +94,10 @@ missing Secret or key keeps the pod from starting instead of running on the code
 {{- if and (eq $name "MQTT_URL") (not $value) $root.Values.mosquitto.enabled }}
 {{- $value = printf "mqtt://%s:%v" (include "ep.fullname" (list $root "mosquitto")) $root.Values.mosquitto.ports.mqtt }}
 {{- end }}
+{{- /* query-api forwards the explorer's uploads to upload-ingest's Service. */ -}}
+{{- if and (eq $name "UPLOAD_INGEST_URL") (not $value) $root.Values.uploadIngest.enabled }}
+{{- $value = printf "http://%s:%v" (include "ep.fullname" (list $root "upload-ingest")) $root.Values.uploadIngest.port }}
+{{- end }}
 {{- if $value }}
 - name: {{ $name }}
   value: {{ $value | quote }}

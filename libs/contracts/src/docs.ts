@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SetpointWriteAnswerV1, SetpointWriteRequestV1 } from './control.js';
 import { ReadingsBatchV1 } from './readings.js';
 import { StoredReadingsV1, StoredSetpointV1, StoredTeststandV1 } from './stored.js';
-import { TeststandEventV1 } from './teststand.js';
+import { TeststandCommandReplyV1, TeststandCommandRequestV1, TeststandEventV1 } from './teststand.js';
 
 interface CatalogueEntry {
   title: string;
@@ -36,7 +36,7 @@ const readingsExample = {
 
 const teststandExample = {
   v: 1,
-  eventId: 'teststand1/demo_module/Inbound:1f3a…',
+  eventId: 'teststand-handler_0:4711:Zk3q…@mipx2k3c',
   stand: 'teststand1',
   module: 'demo_module',
   kind: 'data',
@@ -103,9 +103,35 @@ export const messageCatalogue: CatalogueEntry[] = [
   {
     title: 'Test stand event (v1)',
     where:
-      'NATS `<p>.teststand.<stand>.<kind>` on stream `<P>_TESTSTAND`; msgID = `eventId`. Written by teststand-handler, read by measurement-store.',
+      'NATS `<p>.teststand.<stand>.<kind>` on stream `<P>_TESTSTAND`; msgID = the MQTT delivery key (session, packet id, payload hash: `eventId` without its `@<time>`), so a message the broker resends after a crash is dropped. Written by teststand-handler (inbound messages, and commands it sent as `kind: command`, `direction: outbound`), read by measurement-store.',
     schema: TeststandEventV1,
     example: teststandExample,
+  },
+  {
+    title: 'Test stand command request (v1)',
+    where:
+      'NATS core request on `<p>.commands.teststand.<stand>` (no stream), from query-api to the teststand-handler replicas (queue group `teststand-handler`); answered with a command reply.',
+    schema: TeststandCommandRequestV1,
+    example: {
+      v: 1,
+      commandId: '42',
+      stand: 'teststand1',
+      module: 'demo_module',
+      commands: ['start'],
+      parameters: { wait: 5 },
+    },
+  },
+  {
+    title: 'Test stand command reply (v1)',
+    where: 'The reply to a command request: whether the MQTT broker took the command (QoS 1 PUBACK).',
+    schema: TeststandCommandReplyV1,
+    example: {
+      v: 1,
+      commandId: '42',
+      topic: 'teststand1/demo_module/Outbound',
+      outcome: 'sent',
+      sentAt: '2026-01-05T06:00:03Z',
+    },
   },
   {
     title: 'Stored readings (v1)',

@@ -6,7 +6,16 @@
 export const SOURCES = ['prefect', 'secure', 'siemens', 'alc'] as const;
 export type Source = (typeof SOURCES)[number];
 
-export const TESTSTAND_KINDS = ['status', 'data', 'result', 'command', 'rejected'] as const;
+/** online / offline: the handler's liveness events (a stand heard again, a stand gone silent). */
+export const TESTSTAND_KINDS = [
+  'status',
+  'data',
+  'result',
+  'command',
+  'rejected',
+  'online',
+  'offline',
+] as const;
 export type TeststandKind = (typeof TESTSTAND_KINDS)[number];
 
 /** NATS subject tokens may not contain `.`, `*`, `>` or white space; site and stand keys are mapped. */
@@ -30,6 +39,13 @@ export interface NatsNames {
     storedSetpoints(site: string): string;
     /** Core NATS request subject of set-point writes, answered by the replica owning the gateway. */
     gatewayControl(gateway: string): string;
+    /**
+     * Core NATS request/reply (no stream): a command for a stand, answered by one
+     * teststand-handler replica (queue group) once the MQTT broker took or refused it.
+     */
+    teststandCommand(stand: string): string;
+    /** Every stand's command subject, for the handler's subscription. */
+    allTeststandCommands: string;
     /** Wildcards covering each stream, for stream provisioning. */
     allReadings: string;
     allTeststand: string;
@@ -61,6 +77,9 @@ export function natsNames(prefix = 'ep'): NatsNames {
       storedTeststand: (stand, kind) => `${prefix}.stored.teststand.${subjectToken(stand)}.${kind}`,
       storedSetpoints: (site) => `${prefix}.stored.setpoints.${subjectToken(site)}`,
       gatewayControl: (gateway) => `${prefix}.control.gateway.${subjectToken(gateway)}`,
+      // Outside every stream's subjects: a request must not be stored.
+      teststandCommand: (stand) => `${prefix}.commands.teststand.${subjectToken(stand)}`,
+      allTeststandCommands: `${prefix}.commands.teststand.*`,
       allReadings: `${prefix}.readings.>`,
       allTeststand: `${prefix}.teststand.>`,
       allStored: `${prefix}.stored.>`,

@@ -24,6 +24,10 @@ export type Sample = z.infer<typeof Sample>;
 
 export const POINT_KINDS = ['sampled', 'state', 'counter', 'event'] as const;
 
+/** Point fields a source may mark explicit (see Point.explicit). */
+export const EXPLICIT_POINT_FIELDS = ['unit', 'kind', 'states', 'description', 'intervalSeconds'] as const;
+export type ExplicitPointField = (typeof EXPLICIT_POINT_FIELDS)[number];
+
 export const Point = z.object({
   node: z.string().min(1).describe('room, building or controller (first segment of a system name)'),
   device: z.string().describe('device within the node; empty when the source has none'),
@@ -44,6 +48,12 @@ export const Point = z.object({
     .record(z.string(), z.unknown())
     .optional()
     .describe('anything else the source said about the point'),
+  explicit: z
+    .array(z.enum(EXPLICIT_POINT_FIELDS))
+    .optional()
+    .describe(
+      "fields the source states on purpose (a Siemens Point Definition report's Engineering Units): they replace a value a person set. Other fields are defaults and only fill fields nobody edited",
+    ),
   samples: z.array(Sample).default([]).describe('empty for a metadata-only point'),
 });
 export type Point = z.infer<typeof Point>;

@@ -7,11 +7,18 @@ import { TESTSTAND_KINDS } from './names.js';
  */
 export const TeststandEventV1 = z.object({
   v: z.literal(1),
-  eventId: z.string().min(1).describe('deterministic id (NATS msgID): stand, topic and MQTT packet identity'),
+  eventId: z
+    .string()
+    .min(1)
+    .describe(
+      'unique id of the message: the MQTT session, packet identity and payload hash, and when it was first received; a redelivery is dropped by its NATS msgID',
+    ),
   stand: z.string().min(1),
   module: z.string().describe('module from the topic; empty for <stand>/inbound'),
   kind: z.enum(TESTSTAND_KINDS),
-  direction: z.enum(['inbound', 'outbound']),
+  direction: z
+    .enum(['inbound', 'outbound', 'platform'])
+    .describe('platform: what EP observed itself (liveness), not a message on the broker'),
   topic: z.string(),
   receivedAt: z.iso.datetime({ offset: true }),
   protocolVersion: z.string().optional(),
@@ -21,9 +28,42 @@ export const TeststandEventV1 = z.object({
   commands: z.array(z.string()).optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   data: z.record(z.string(), z.array(z.unknown())).optional(),
+  embeddedFile: z
+    .object({ format: z.string().optional(), content: z.string() })
+    .optional()
+    .describe('v1.0 only: a file sent inline (embeddedFileFormat / embeddedFile)'),
   raw: z.string().describe('the payload exactly as received (UTF-8)'),
   valid: z.boolean(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).default([]),
 });
 export type TeststandEvent = z.infer<typeof TeststandEventV1>;
 export type TeststandEventInput = z.input<typeof TeststandEventV1>;
+
+/**
+ * A command for a stand, sent by query-api as a NATS request to the teststand-handler, which
+ * publishes it to `<stand>/<module>/Outbound` (QoS 1) in the protocol's JSON.
+ */
+export const TeststandCommandRequestV1 = z.object({
+  v: z.literal(1),
+  commandId: z.string().min(1).describe("the stored command's id; also the outbound event's id"),
+  stand: z.string().min(1),
+  module: z.string().describe("empty: the stand's own <stand>/outbound topic"),
+  commands: z.array(z.string().min(1)).min(1),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+});
+export type TeststandCommandRequest = z.infer<typeof TeststandCommandRequestV1>;
+export type TeststandCommandRequestInput = z.input<typeof TeststandCommandRequestV1>;
+
+/** The handler's answer: whether the MQTT broker took the command (PUBACK) and when. */
+export const TeststandCommandReplyV1 = z.object({
+  v: z.literal(1),
+  commandId: z.string(),
+  topic: z.string(),
+  outcome: z.enum(['sent', 'refused']).describe('sent: the broker acknowledged it (QoS 1 PUBACK)'),
+  sentAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('when the handler handed it to the broker (the stand’s reply is the first status after it)'),
+  error: z.string().optional().describe('why the broker did not take it'),
+});
+export type TeststandCommandReply = z.infer<typeof TeststandCommandReplyV1>;

@@ -29,7 +29,8 @@ export interface MqttSubscription {
 
 /**
  * Handles one message. Resolving acknowledges it; throwing leaves it unacknowledged for
- * redelivery (see createMqttClient). Messages are handed over one at a time, in order.
+ * redelivery (see createMqttClient). Messages are handed over in order, one at a time unless
+ * maxInFlight allows QoS 1 messages to overlap.
  */
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
 
@@ -70,6 +71,13 @@ export interface MqttClientOptions {
   keepaliveSeconds?: number;
   /** How long stop() waits for a running handler and unacknowledged publishes (default 5 s). */
   stopTimeoutMs?: number;
+  /**
+   * QoS 1 messages handed to onMessage before the first of them is acknowledged (default 1: one
+   * at a time). Each PUBACK still waits for its own handler, and PUBACKs go out in the order the
+   * messages came; handlers start in order but overlap. With MQTT 5 this is also the receive
+   * maximum, so the broker sends no more unacknowledged messages than that.
+   */
+  maxInFlight?: number;
 }
 
 export interface PublishOptions {
@@ -117,6 +125,16 @@ export interface MqttClient {
 }
 
 const DAY_SECONDS = 86_400;
+
+interface WindowEntry {
+  messageId: number;
+  connection: number;
+  outcome: 'running' | 'handled' | 'failed';
+}
+
+interface RawWithSend {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number }, cb?: () => void): void;
+}
 const MAX_REDELIVERY_DELAY_MS = 30_000;
 
 /**
@@ -124,7 +142,9 @@ const MAX_REDELIVERY_DELAY_MS = 30_000;
  *
  * mqtt.js calls `handleMessage` (overridden here) before it sends PUBACK (QoS 1) or PUBCOMP
  * (QoS 2, after PUBREL), for MQTT 3.1.1 and 5 alike, and reads no further packet until it is
- * done; so messages are handled one at a time. `customHandleAcks` is not used: mqtt.js ignores it
+ * done; so messages are handled one at a time. With `maxInFlight` > 1, QoS 1 messages are taken
+ * out of that sequence: mqtt.js is told not to acknowledge them and reads on, and the PUBACKs
+ * are written here in arrival order as handlers finish (on the same connection only). `customHandleAcks` is not used: mqtt.js ignores it
  * below MQTT 5, and its only way to refuse is a PUBACK with an error reason code, after which
  * the broker discards the message (checked against Mosquitto 2.0).
  *
@@ -143,6 +163,7 @@ export function createMqttClient(options: MqttClientOptions): MqttClient {
   const reconnectPeriodMs = options.reconnectPeriodMs ?? 1_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   const subscriptions = options.subscriptions ?? [];
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   const logger = options.logger.child({ component: name, clientId });
   if (subscriptions.length > 0 && !options.onMessage) {
     throw new Error(`${name}: subscriptions need an onMessage handler`);
@@ -150,8 +171,15 @@ export function createMqttClient(options: MqttClientOptions): MqttClient {
 
   let raw: RawClient | undefined;
   let stopping: Promise<void> | undefined;
-  // The handler currently running; stop() lets it finish.
-  let inFlight: Promise<void> | undefined;
+  // Handlers currently running; stop() lets them finish.
+  const running = new Set<Promise<void>>();
+  // QoS 1 messages handed over with maxInFlight > 1, in arrival order, until their PUBACK is due.
+  const window: WindowEntry[] = [];
+  // Lets mqtt.js read the next packet once the window has room again.
+  let resumeReading: (() => void) | undefined;
+  // Counts connections: a PUBACK belongs to the connection its message came on. After a new
+  // CONNECT the broker resends unacknowledged messages itself, and a packet id may be reused.
+  let connection = 0;
   // After a handler failure: skip (leave unacknowledged) until the connection is renewed.
   let redeliveryPending = false;
   let redeliveryTimer: NodeJS.Timeout | undefined;
@@ -170,8 +198,11 @@ export function createMqttClient(options: MqttClientOptions): MqttClient {
       clean: !persistent,
       // MQTT 5 ends a session when its connection closes unless given an expiry.
       properties:
-        protocolVersion === 5 && persistent
-          ? { sessionExpiryInterval: options.sessionExpirySeconds ?? DAY_SECONDS }
+        protocolVersion === 5
+          ? {
+              ...(persistent ? { sessionExpiryInterval: options.sessionExpirySeconds ?? DAY_SECONDS } : {}),
+              ...(maxInFlight > 1 ? { receiveMaximum: Math.min(maxInFlight, 65_535) } : {}),
+            }
           : undefined,
       reconnectPeriod: reconnectPeriodMs,
       keepalive: options.keepaliveSeconds ?? 60,
@@ -228,33 +259,98 @@ export function createMqttClient(options: MqttClientOptions): MqttClient {
       return;
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const running = (async () => onMessage(topic, payload, packet))();
-    inFlight = running.then(
-      () => {
-        failuresInARow = 0;
-        done();
-      },
-      (err: unknown) => {
-        if (qos === 0) {
-          // There is nothing to withhold at QoS 0: the message is gone.
-          logger.error({ err, topic, qos }, 'message handler failed; QoS 0 message dropped');
+    if (qos === 1 && maxInFlight > 1 && messageId !== undefined) {
+      handleInWindow(client, packet, payload, onMessage, done);
+      return;
+    }
+    const handling = (async () => onMessage(topic, payload, packet))();
+    track(
+      handling.then(
+        () => {
+          failuresInARow = 0;
           done();
-          return;
-        }
-        failuresInARow += 1;
-        logger.error(
-          { err, topic, qos, messageId, dup },
-          'message handler failed; message left unacknowledged',
-        );
-        requestRedelivery(client);
-        done(err instanceof Error ? err : new Error(String(err)));
-      },
+        },
+        (err: unknown) => {
+          if (qos === 0) {
+            // There is nothing to withhold at QoS 0: the message is gone.
+            logger.error({ err, topic, qos }, 'message handler failed; QoS 0 message dropped');
+            done();
+            return;
+          }
+          failuresInARow += 1;
+          logger.error(
+            { err, topic, qos, messageId, dup },
+            'message handler failed; message left unacknowledged',
+          );
+          requestRedelivery(client);
+          done(err instanceof Error ? err : new Error(String(err)));
+        },
+      ),
     );
+  }
+
+  function track(promise: Promise<void>): void {
+    running.add(promise);
+    void promise.finally(() => running.delete(promise));
+  }
+
+  /**
+   * A QoS 1 message handled while later ones are read: mqtt.js is told the message needs no
+   * PUBACK from it (`done` with an error sends none and reads on), and the PUBACK is written here
+   * once the handler resolved and every earlier message of the window is settled.
+   */
+  function handleInWindow(
+    client: RawClient,
+    packet: IPublishPacket,
+    payload: Buffer,
+    onMessage: MessageHandler,
+    done: (err?: Error) => void,
+  ): void {
+    const entry: WindowEntry = { messageId: packet.messageId!, connection, outcome: 'running' };
+    window.push(entry);
+    track(
+      (async () => onMessage(packet.topic, payload, packet))().then(
+        () => {
+          failuresInARow = 0;
+          entry.outcome = 'handled';
+          flushWindow(client);
+        },
+        (err: unknown) => {
+          failuresInARow += 1;
+          logger.error(
+            { err, topic: packet.topic, qos: 1, messageId: packet.messageId, dup: packet.dup },
+            'message handler failed; message left unacknowledged',
+          );
+          entry.outcome = 'failed';
+          requestRedelivery(client);
+          flushWindow(client);
+        },
+      ),
+    );
+    const deferred = new Error('acknowledged by the window');
+    if (window.length < maxInFlight) done(deferred);
+    else resumeReading = () => done(deferred);
+  }
+
+  function flushWindow(client: RawClient): void {
+    while (window.length > 0 && window[0]!.outcome !== 'running') {
+      const entry = window.shift()!;
+      if (entry.outcome === 'handled' && entry.connection === connection && client.connected) {
+        // mqtt.js has no public call for a PUBACK of its own; this is what its publish handler does.
+        (client as unknown as RawWithSend)._sendPacket({ cmd: 'puback', messageId: entry.messageId });
+      }
+    }
+    if (resumeReading && window.length < maxInFlight) {
+      const resume = resumeReading;
+      resumeReading = undefined;
+      resume();
+    }
   }
 
   function attach(client: RawClient): void {
     client.handleMessage = (packet, done) => handleMessage(client, packet, done);
     client.on('connect', (connack) => {
+      connection += 1;
       redeliveryPending = false;
       logger.info({ sessionPresent: connack.sessionPresent }, 'connected');
     });
@@ -322,7 +418,8 @@ export function createMqttClient(options: MqttClientOptions): MqttClient {
         clearTimeout(redeliveryTimer);
         const client = raw;
         if (client) {
-          if (inFlight) await withTimeout(inFlight, 'the running message handler');
+          if (running.size > 0)
+            await withTimeout(Promise.allSettled([...running]), 'the running message handlers');
           // A graceful end waits for our unacknowledged publishes, which never completes offline.
           const ended = await withTimeout(client.endAsync(!client.connected), 'unacknowledged publishes');
           // end() cannot be forced once a graceful end is under way; closing the socket can.

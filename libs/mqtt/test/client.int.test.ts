@@ -164,6 +164,52 @@ describe('mqtt client against Mosquitto', () => {
     });
   });
 
+  it('with maxInFlight, overlaps handlers and still acknowledges each only after its handler', async () => {
+    const topic = `${prefix}/w/in`;
+    const clientId = uniqueName('sub');
+    const proxy = await startFaultProxy(mqttUrl);
+    proxies.push(proxy);
+    let active = 0;
+    let mostActive = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    const first = client({
+      url: proxy.url,
+      clientId,
+      maxInFlight: 8,
+      subscriptions: [{ topic, qos: 1 }],
+      stopTimeoutMs: 200,
+      onMessage: async (_t, payload) => {
+        active += 1;
+        mostActive = Math.max(mostActive, active);
+        // Message 5 is stuck (NATS slow, say) while the others complete.
+        if (payload.toString() === '5') await gate;
+        else await sleep(20);
+        active -= 1;
+        handled.push(payload.toString());
+      },
+    });
+    await first.start();
+    const pub = await publisher();
+    for (let i = 1; i <= 10; i++) await pub.publish(topic, String(i), { qos: 1 });
+    await waitFor(() => handled.length === 9, { what: 'every message but the stuck one' });
+    expect(mostActive).toBeGreaterThan(1);
+    // PUBACKs of 1–4 went out; 6–10 wait behind 5. Then the link dies.
+    await sleep(300);
+    proxy.cut();
+    release();
+    await first.stop();
+
+    const deliveries: Delivery[] = [];
+    const second = client({ clientId, subscriptions: [{ topic, qos: 1 }], onMessage: recorder(deliveries) });
+    await second.start();
+    await waitFor(() => deliveries.length === 6, { what: 'redelivery of 5–10' });
+    await sleep(300);
+    expect(deliveries.map((d) => d.payload.toString())).toEqual(['5', '6', '7', '8', '9', '10']);
+    expect(deliveries.every((d) => d.dup)).toBe(true);
+  });
+
   it('resolves a QoS 1 publish only once the broker acknowledged it', async () => {
     const topic = `${prefix}/e/in`;
     const deliveries: Delivery[] = [];

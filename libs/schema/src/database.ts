@@ -1,6 +1,12 @@
 import type { TeststandKind } from '@ep/contracts';
 import type { ColumnType, Generated } from 'kysely';
-import type { SetpointOrigin, UploadStatus, Vendor, WriteOutcome } from './statuses.js';
+import type {
+  SetpointOrigin,
+  TeststandCommandOutcome,
+  UploadStatus,
+  Vendor,
+  WriteOutcome,
+} from './statuses.js';
 
 /**
  * The tables the migrations create, as kysely sees them. Each table is declared here and only
@@ -39,6 +45,10 @@ export interface PointsTable {
   states: Json<Record<string, string>>;
   description: string | null;
   interval_seconds: number | null;
+  /** A person's name for the point (issue 13); sources never set it. */
+  display_name: string | null;
+  /** Fields a person set (point_edits.field names); uploads keep them unless explicit. */
+  edited: ColumnType<string[], string[] | undefined, string[]>;
   meta: ColumnType<Record<string, unknown>, string | undefined, string>;
   first_ts: Timestamp | null;
   last_ts: Timestamp | null;
@@ -46,6 +56,17 @@ export interface PointsTable {
   last_quality: number | null;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
+}
+
+/** One change a person made to a point's description: who, when, old and new value (JSON). */
+export interface PointEditsTable {
+  id: Generated<number>;
+  point_id: number;
+  field: string;
+  old: ColumnType<unknown, string | null, string | null>;
+  new: ColumnType<unknown, string | null, string | null>;
+  by: string;
+  at: TimestampDefault;
 }
 
 export interface MeasurementsTable {
@@ -144,6 +165,20 @@ export interface TeststandMessagesTable {
   stored_at: TimestampDefault;
 }
 
+export interface TeststandCommandsTable {
+  id: Generated<number>;
+  stand: string;
+  module: ColumnType<string, string | undefined, string>;
+  topic: string;
+  commands: ColumnType<string[], string, string>;
+  parameters: ColumnType<Record<string, unknown>, string | undefined, string>;
+  requested_by: string;
+  requested_at: TimestampDefault;
+  outcome: ColumnType<TeststandCommandOutcome, TeststandCommandOutcome | undefined, TeststandCommandOutcome>;
+  sent_at: Timestamp | null;
+  error: string | null;
+}
+
 export interface ApiKeysTable {
   id: Generated<number>;
   name: string;
@@ -232,6 +267,7 @@ export interface SetpointWritesTable {
 export interface Database {
   sites: SitesTable;
   points: PointsTable;
+  point_edits: PointEditsTable;
   measurements: MeasurementsTable;
   measurements_hourly: MeasurementsHourlyTable;
   measurements_daily: MeasurementsDailyTable;
@@ -239,6 +275,7 @@ export interface Database {
   uploads: UploadsTable;
   teststands: TeststandsTable;
   teststand_messages: TeststandMessagesTable;
+  teststand_commands: TeststandCommandsTable;
   api_keys: ApiKeysTable;
   poll_state: PollStateTable;
   rejected_messages: RejectedMessagesTable;

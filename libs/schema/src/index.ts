@@ -11,6 +11,7 @@ export type {
   UploadsTable,
   TeststandsTable,
   TeststandMessagesTable,
+  TeststandCommandsTable,
   ApiKeysTable,
   PollStateTable,
   RejectedMessagesTable,
@@ -24,6 +25,7 @@ export { migrateToLatest } from './migrate.js';
 export {
   UPLOAD_STATUSES,
   TESTSTAND_KINDS,
+  TESTSTAND_COMMAND_OUTCOMES,
   SCOPES,
   VENDORS,
   SETPOINT_ORIGINS,
@@ -33,5 +35,6 @@ export {
   type WriteOutcome,
   type UploadStatus,
   type TeststandKind,
+  type TeststandCommandOutcome,
   type Scope,
 } from './statuses.js';

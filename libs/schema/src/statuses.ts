@@ -47,3 +47,6 @@ export type SetpointOrigin = (typeof SETPOINT_ORIGINS)[number];
 /** `setpoint_writes.outcome`: the gateway took it, refused it, or no answer came in time. */
 export const WRITE_OUTCOMES = ['accepted', 'refused', 'timed_out'] as const;
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
+/** `teststand_commands.outcome` (see its migration). */
+export const TESTSTAND_COMMAND_OUTCOMES = ['pending', 'sent', 'refused', 'failed'] as const;
+export type TeststandCommandOutcome = (typeof TESTSTAND_COMMAND_OUTCOMES)[number];

@@ -12,3 +12,4 @@ export {
   type ServiceProcess,
   type StartServiceOptions,
 } from './services.js';
+export { startMosquitto, type Mosquitto } from './mosquitto.js';

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StoredEvent } from '@ep/contracts';
-import { natsNames, StoredReadingsV1, storedEventId, type StoredReadings } from '@ep/contracts';
-import { provisionMeasurementStreams } from '@ep/measurement-store';
+import { natsNames, StoredReadingsV1, storedEventId, streamSpecs, type StoredReadings } from '@ep/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { consumerLag } from '@ep/nats';
+import { consumerLag, ensureStream } from '@ep/nats';
 import { storedReadingsEvent, storedTeststandEvent, waitFor } from '@ep/testkit';
 import { joinReadingsParts } from '../src/domain/split.js';
 import type { Notifier } from '../src/notifier.js';
@@ -122,7 +121,8 @@ describe('notifier', () => {
     const jsm = await jetstreamManager(bed.nc);
     const stream = natsNames(bed.prefix).streams.stored;
     const before = (await jsm.streams.info(stream)).config;
-    await provisionMeasurementStreams(jsm, { prefix: bed.prefix });
+    // What measurement-store runs at boot: every stream of the one spec (libs/contracts).
+    for (const spec of Object.values(streamSpecs(bed.prefix))) await ensureStream(jsm, spec);
     const after = (await jsm.streams.info(stream)).config;
     expect(after).toEqual(before);
     expect(after).toMatchObject({

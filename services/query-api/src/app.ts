@@ -8,6 +8,7 @@ import { aggregateRoutes } from './routes/aggregates.js';
 import type { RouteDeps } from './routes/common.js';
 import { gatewayRoutes, type SetpointControl } from './routes/gateways.js';
 import { legacyRoutes } from './routes/legacy.js';
+import { pointEditRoutes, pointMetadataRoutes } from './routes/point-edits.js';
 import { pointRoutes } from './routes/points.js';
 import { sampleRoutes } from './routes/samples.js';
 import { seriesRoutes } from './routes/series.js';
@@ -15,8 +16,15 @@ import { siteRoutes } from './routes/sites.js';
 import { teststandRoutes } from './routes/teststands.js';
 import { treeRoutes } from './routes/tree.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { teststandCommandRoutes, type RequestCommand } from './routes/teststand-commands.js';
+import { teststandExportRoutes } from './routes/teststand-exports.js';
 
-export type AppDeps = RouteDeps & { control?: SetpointControl };
+export interface AppDeps extends RouteDeps {
+  /** Set-point writes (NATS requests to gateway-poller); without it those writes answer 503. */
+  control?: SetpointControl;
+  /** Test-stand commands (NATS requests to the teststand-handler); without it those routes are not served. */
+  teststandCommands?: { requestCommand: RequestCommand; replyWindowMs: number };
+}
 
 const TOUCH_EVERY_MS = 60_000;
 
@@ -58,8 +66,13 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(uploadRoutes(deps), v1);
     await app.register(teststandRoutes(deps), v1);
     await app.register(gatewayRoutes(deps), v1);
+    await app.register(teststandExportRoutes(deps), v1);
+    if (deps.teststandCommands)
+      await app.register(teststandCommandRoutes({ db: deps.keysDb, ...deps.teststandCommands }), v1);
     await app.register(adminKeyRoutes(deps), { prefix: '/api/v1/admin' });
     await app.register(adminSiteRoutes(deps), { prefix: '/api/v1/admin' });
+    await app.register(pointEditRoutes(deps), v1);
+    await app.register(pointMetadataRoutes(deps), { prefix: '/api/v1/admin' });
     await app.register(legacyRoutes(deps));
   };
 }

@@ -5,7 +5,9 @@ import { connectNats } from '@ep/nats';
 import pg from 'pg';
 import { queryApi, type AppDeps } from './app.js';
 import { natsSetpointControl } from './routes/gateways.js';
+import { natsCommandRequester } from './routes/teststand-commander.js';
 import type { QueryApiConfig } from './config.js';
+import { explorerRoutes } from './routes/explorer.js';
 import type { Database } from '@ep/schema';
 
 export interface QueryApi extends Service {
@@ -60,16 +62,23 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     stop: async () => void (await Promise.all([db.destroy(), keysDb.destroy(), copyPool.end()])),
   });
 
-  // NATS only carries set-point writes to gateway-poller; without it they answer 503.
-  const nc = config.NATS_URL
-    ? await connectNats({ url: config.NATS_URL, name: 'query-api', logger })
-    : undefined;
-  if (nc) lifecycle.add({ name: 'nats', stop: () => nc.drain() });
+  // One NATS connection carries test-stand commands (request/reply to the teststand-handler) and
+  // set-point writes (request/reply to gateway-poller); reads do not need it.
+  const nc = await connectNats({ url: config.NATS_URL, name: 'query-api', logger });
+  lifecycle.add({ name: 'nats', stop: () => nc.drain() });
   const appDeps: AppDeps = {
     db,
     keysDb,
     copyPool,
-    ...(nc ? { control: natsSetpointControl(nc, config.EP_NATS_PREFIX) } : {}),
+    control: natsSetpointControl(nc, config.EP_NATS_PREFIX),
+    teststandCommands: {
+      requestCommand: natsCommandRequester(
+        nc,
+        config.EP_NATS_PREFIX,
+        config.EP_TESTSTAND_COMMAND_REQUEST_TIMEOUT_MS,
+      ),
+      replyWindowMs: config.EP_TESTSTAND_REPLY_WINDOW_MS,
+    },
   };
   const server = await createHttpServer({
     logger,
@@ -83,6 +92,7 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     },
   });
   await server.register(queryApi(appDeps));
+  await server.register(explorerRoutes, { dir: config.EXPLORER_DIR, uploadUrl: config.UPLOAD_INGEST_URL });
   lifecycle.add(httpResource(server, { port: config.PORT }));
   return { lifecycle, server, deps: appDeps };
 }

@@ -1,8 +1,8 @@
-import { env, loadConfig } from '@ep/config';
+import { env, loadConfig, parseConfig } from '@ep/config';
 import { SAMPLES_PER_BATCH } from '@ep/contracts';
 import { z } from 'zod';
 
-export const configSchema = z.object({
+export const UploadIngestConfigSchema = z.object({
   ...env.DATABASE_URL,
   ...env.NATS_URL,
   ...env.EP_NATS_PREFIX,
@@ -32,9 +32,14 @@ export const configSchema = z.object({
   UPLOAD_STALE_SECONDS: z.coerce.number().int().min(1).default(300),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type UploadIngestConfig = z.infer<typeof UploadIngestConfigSchema>;
 
 /** The only place that reads process.env; exits naming every bad variable. */
-export function readConfig(): Config {
-  return loadConfig('upload-ingest', configSchema);
+export function loadUploadIngestConfig(): UploadIngestConfig {
+  return loadConfig('upload-ingest', UploadIngestConfigSchema);
+}
+
+/** For tests: parse a given environment, throwing a ConfigError instead of exiting. */
+export function parseUploadIngestConfig(environment: Record<string, string | undefined>): UploadIngestConfig {
+  return parseConfig('upload-ingest', UploadIngestConfigSchema, environment);
 }

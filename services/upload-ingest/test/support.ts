@@ -4,14 +4,14 @@ import { generateApiKey } from '@ep/auth';
 import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { infraUrls, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { freePort, infraUrls, startService, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats } from '@ep/nats';
 import type { sql } from 'kysely';
 import type { IngestTables } from '../src/db/tables.js';
-import { buildService } from '../src/service.js';
+import { parseUploadIngestConfig } from '../src/config.js';
+import { createUploadIngest } from '../src/upload-ingest.js';
 
 /** SAMPLES_PER_BATCH of the service under test: small, so that fixtures span several batches. */
 export const TEST_SAMPLES_PER_BATCH = 1000;
@@ -26,19 +26,29 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
   const db = createDb<IngestTables>({ url: testDb.url, max: 3 });
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
-  const store = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });
-  const service = await buildService({
-    databaseUrl: testDb.url,
-    natsUrl,
-    prefix,
-    logger,
-    maxBytes: options.maxBytes,
-    samplesPerBatch: TEST_SAMPLES_PER_BATCH,
-    publishConcurrency: 8,
-    staleSeconds: 300,
+  // measurement-store as deployed, its own process (so upload-ingest does not depend on its
+  // package); its streams and consumer exist once it says it started.
+  const store = startService('measurement-store', {
+    DATABASE_URL: testDb.url,
+    NATS_URL: natsUrl,
+    EP_NATS_PREFIX: prefix,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
   });
-  await service.app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+  await store.ready;
+  const service = await createUploadIngest(
+    parseUploadIngestConfig({
+      DATABASE_URL: testDb.url,
+      NATS_URL: natsUrl,
+      EP_NATS_PREFIX: prefix,
+      PORT: '0',
+      UPLOAD_MAX_BYTES: String(options.maxBytes),
+      SAMPLES_PER_BATCH: String(TEST_SAMPLES_PER_BATCH),
+    }),
+    { logger, exit: () => undefined },
+  );
+  await service.lifecycle.start();
+  const base = `http://127.0.0.1:${(service.server.server.address() as AddressInfo).port}`;
 
   async function addKey(name: string, scopes: string[], site?: string): Promise<string> {
     const key = generateApiKey();
@@ -60,14 +70,21 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
     async addSite(key: string, timezone: string) {
       await db.insertInto('sites').values({ key, name: key, timezone }).execute();
     },
-    async waitStored(uploadId: string, key: string) {
+    /**
+     * Waits until the store has committed every batch of an upload. Read from the uploads table:
+     * query-api serves it over HTTP (GET /api/v1/uploads/{id}), upload-ingest writes it.
+     */
+    async waitStored(uploadId: string) {
       return waitFor(
         async () => {
-          const res = await fetch(`${base}/uploads/${uploadId}`, {
-            headers: { authorization: `Bearer ${key}` },
-          });
-          const body = (await res.json()) as { status: string };
-          return body.status === 'stored' ? body : undefined;
+          const row = await db
+            .selectFrom('uploads')
+            .select(['status', 'samples', 'samples_stored'])
+            .where('id', '=', uploadId)
+            .executeTakeFirst();
+          if (row?.status !== 'stored') return undefined;
+          const fraction = row.samples > 0 ? row.samples_stored / row.samples : 1;
+          return { status: row.status, progress: { samplesStored: row.samples_stored, fraction } };
         },
         { what: `upload ${uploadId} stored`, timeoutMs: 30_000 },
       );
@@ -77,8 +94,7 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
       return Number((rows[0] as { n: number }).n);
     },
     async close() {
-      await service.app.close();
-      for (const r of [...service.resources].reverse()) await r.stop();
+      await service.lifecycle.stop();
       await store.stop();
       await db.destroy();
       await testDb.drop();

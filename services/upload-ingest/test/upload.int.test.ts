@@ -44,6 +44,7 @@ interface Report {
   rejected: number;
   errors: { line: number; column: number | null; reason: string }[];
   duplicate?: boolean;
+  href: string;
 }
 
 async function post(
@@ -90,9 +91,10 @@ describe('uploads through the whole path', () => {
       samples: 35,
       rejected: 0,
       errors: [],
+      href: `/api/v1/uploads/${res.body.uploadId}`,
     });
     firstId = res.body.uploadId;
-    await env.waitStored(firstId, key);
+    await env.waitStored(firstId);
     expect(await value('CMC.328.RT', '2017-12-27T06:00:00Z')).toEqual([{ value: 25, quality: 0 }]);
     expect(await value('EV.RM107.SP', '2018-01-01T07:30:00Z')).toEqual([{ value: 18.57, quality: 0 }]);
     expect(await value('EV.RM102.V', '2018-01-02T09:30:00Z')).toEqual([{ value: null, quality: 3 }]);
@@ -132,7 +134,7 @@ describe('uploads through the whole path', () => {
     const res = await post('/upload/siemens?site=carleton', multipart(corrected, 'evans.csv'));
     expect(res.status).toBe(202);
     expect(res.body.uploadId).not.toBe(firstId);
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     expect(await value('CMC.328.RT', '2017-12-27T06:00:00Z')).toEqual([{ value: 26.5, quality: 0 }]);
     expect(await env.count(sql`SELECT count(*)::int AS n FROM measurements`)).toBe(35);
   });
@@ -152,9 +154,7 @@ describe('uploads through the whole path', () => {
       [60, 4],
     ]);
     expect(res.body.errors[0]!.reason).toContain('RECCNTR.AH3.MAD');
-    const stored = (await env.waitStored(res.body.uploadId, key)) as unknown as {
-      progress: { samplesStored: number; fraction: number };
-    };
+    const stored = await env.waitStored(res.body.uploadId);
     expect(stored.progress).toMatchObject({ samplesStored: 13395, fraction: 1 });
     expect(await value('RECCNTR.CHW.GPM', '2017-08-18T05:00:00Z')).toEqual([{ value: -0.37, quality: 0 }]);
     expect(await value('RECCNTR.AH3.SVF', '2017-08-18T05:00:00Z')).toEqual([{ value: null, quality: 3 }]);
@@ -171,13 +171,26 @@ describe('uploads through the whole path', () => {
     );
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ points: 162, samples: 162 * 132, rejected: 0 });
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     expect(await value('OATEMP', '2017-12-27T14:45:00Z')).toEqual([{ value: -4.92, quality: 0 }]);
     expect(await value('BIGOAT', '2017-12-26T06:00:00Z')).toEqual([{ value: null, quality: 3 }]);
     const { rows } = await sql`SELECT node, device, parameter FROM points WHERE name = 'BIGOAT'`.execute(
       env.db,
     );
     expect(rows).toEqual([{ node: 'BIGOAT', device: '', parameter: 'BIGOAT' }]);
+  });
+
+  it("keeps the report's 15-minute interval as the points' expected interval, so complete hours have full coverage", async () => {
+    // Stored by the test above. The trend definitions say "5 minutes"; the report lists a value
+    // every 15 (Time Interval:,15 Minutes): coverage counts against the latter.
+    const { rows } = await sql<{ interval_seconds: number; trend: number; n: number }>`
+      SELECT p.interval_seconds, (p.meta->>'trendIntervalSeconds')::int AS trend, count(*)::int AS n
+      FROM points p JOIN measurements m ON m.point_id = p.id
+      WHERE p.name = 'EV.CUH2.V' AND m.ts >= '2017-12-26T06:00:00Z' AND m.ts < '2017-12-26T07:00:00Z'
+      GROUP BY p.interval_seconds, p.meta`.execute(env.db);
+    expect(rows).toEqual([{ interval_seconds: 900, trend: 300, n: 4 }]);
+    // query-api's coverage of the hour: samples / (3600 s / interval) = 1.
+    expect((rows[0]!.n * rows[0]!.interval_seconds) / 3600).toBe(1);
   });
 
   it('sets units, descriptors and state labels from a point definition report', async () => {
@@ -192,7 +205,7 @@ describe('uploads through the whole path', () => {
       samples: 0,
       rejected: 0,
     });
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     const { rows } = await sql<{
       name: string;
       unit: string | null;
@@ -215,7 +228,7 @@ describe('uploads through the whole path', () => {
     );
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ format: 'alc-point-list', points: 52, samples: 0, rejected: 5 });
-    await env.waitStored(res.body.uploadId, key);
+    await env.waitStored(res.body.uploadId);
     const { rows } =
       await sql`SELECT node, device, parameter, meta FROM points WHERE source = 'alc' AND parameter = 'FACX-UH1.RMT'`.execute(
         env.db,
@@ -239,18 +252,52 @@ describe('uploads through the whole path', () => {
     expect(res.body.errors.at(-1)).toMatchObject({ line: 300, reason: expect.stringContaining('cut off') });
   });
 
-  it('lists uploads newest first, a page at a time', async () => {
-    const headers = { authorization: `Bearer ${readKey}` };
-    const page1 = (await (await fetch(`${env.base}/uploads?limit=2`, { headers })).json()) as {
-      items: Report[];
-      next: string;
-    };
-    expect(page1.items.map((u) => u.format)).toEqual(['siemens-trend', 'alc-point-list']);
-    const page2 = (await (
-      await fetch(`${env.base}/uploads?limit=50&cursor=${page1.next}`, { headers })
-    ).json()) as { items: Report[] };
-    expect(page2.items).toHaveLength(5);
-    expect(page2.items.at(-1)!.uploadId).toBe(firstId);
+  it('keeps a record of every upload, and answers each with where query-api serves it', async () => {
+    // The list itself is query-api's (GET /api/v1/uploads); these are the records it reads.
+    const { rows } = await sql<{ id: string; format: string }>`
+      SELECT id, format FROM uploads ORDER BY received_at DESC, id DESC`.execute(env.db);
+    expect(rows.map((u) => u.format).slice(0, 2)).toEqual(['siemens-trend', 'alc-point-list']);
+    expect(rows).toHaveLength(7);
+    expect(rows.at(-1)!.id).toBe(firstId);
+    const res = await fetch(`${env.base}/upload/siemens?site=carleton`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: multipart(fixture('evans-trend-report-cr-bom.csv'), 'evans.csv'),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('location')).toBe(`/api/v1/uploads/${firstId}`);
+    expect(((await res.json()) as { href: string }).href).toBe(`/api/v1/uploads/${firstId}`);
+  });
+
+  it('ingests UTF-16 text as Excel saves it ("Unicode text": tab-separated; "CSV UTF-16"), LE and BE', async () => {
+    // The same report as the first test, with one value changed so it is a new file each time.
+    const text = fixture('evans-trend-report-cr-bom.csv')
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .replace('1/1/2018,1:30:00,20,', '1/1/2018,1:30:00,21,');
+    const le = (t: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')]);
+    const be = (t: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(t, 'utf16le').swap16()]);
+    const unicodeText = await post(
+      '/upload/siemens?site=olaf',
+      multipart(le(text.replaceAll(',', '\t')), 'evans.txt'),
+    );
+    expect([unicodeText.status, unicodeText.body]).toEqual([
+      202,
+      expect.objectContaining({ format: 'siemens-trend', points: 7, samples: 35, rejected: 0 }),
+    ]);
+    await env.waitStored(unicodeText.body.uploadId);
+    const olaf = sql<{ value: number }>`
+      SELECT m.value FROM measurements m JOIN points p ON p.id = m.point_id JOIN sites s ON s.id = p.site_id
+      WHERE s.key = 'olaf' AND p.name = 'CMC.328.RT' AND m.ts = '2018-01-01T07:30:00Z'`;
+    expect((await olaf.execute(env.db)).rows).toEqual([{ value: 21 }]);
+    const bigEndian = await post(
+      '/upload/siemens?site=olaf&filename=evans.csv',
+      be(text.replace('1/1/2018,1:30:00,21,', '1/1/2018,1:30:00,22,')),
+      { type: 'text/csv' },
+    );
+    expect([bigEndian.status, bigEndian.body.samples, bigEndian.body.rejected]).toEqual([202, 35, 0]);
+    await env.waitStored(bigEndian.body.uploadId);
+    expect((await olaf.execute(env.db)).rows).toEqual([{ value: 22 }]);
   });
 });
 
@@ -305,6 +352,18 @@ describe('bad input: each answer names the problem', () => {
     expect([noFile.status, noFile.body.message]).toEqual([400, expect.stringContaining('field "file"')]);
   });
 
+  it('400 naming the field "file" for a file sent under another field name, which is not ingested', async () => {
+    const file = Buffer.concat([fixture('evans-trend-report-cr-bom.csv'), Buffer.from('\r\n\r\n\r\n')]);
+    const res = await post('/upload/siemens?site=carleton', multipart(file, 'x.csv', 'upload'));
+    expect([res.status, res.body.message]).toEqual([
+      400,
+      'multipart field "upload" is not read; send the file in the field "file"',
+    ]);
+    expect(await env.count(sql`SELECT count(*)::int AS n FROM uploads WHERE sha256 = ${sha256(file)}`)).toBe(
+      0,
+    );
+  });
+
   it('415 for binary garbage, 422 for an unknown or misplaced format, both naming what is accepted', async () => {
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
     const bin = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
@@ -344,10 +403,6 @@ describe('bad input: each answer names the problem', () => {
       },
     ]);
     expect(bin.body.message).toContain(`(upload ${refused.rows[0]!.id})`);
-    const listed = await fetch(`${env.base}/uploads/${refused.rows[0]!.id}`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    expect(((await listed.json()) as Report).status).toBe('failed');
     // Sent again: refused again, naming the first record and its reason; still one record each.
     const binAgain = await post('/upload/siemens?site=carleton', multipart(garbage, 'x.csv'));
     expect([binAgain.status, binAgain.body.message]).toEqual([415, bin.body.message]);
@@ -394,7 +449,7 @@ describe('bad input: each answer names the problem', () => {
       'siemens-trend',
       [],
     ]);
-    expect((await env.waitStored('u_refused_by_v0', key)).status).toBe('stored');
+    expect((await env.waitStored('u_refused_by_v0')).status).toBe('stored');
   });
 
   it('422 with every bad line listed when nothing in a recognised file is usable', async () => {
@@ -408,6 +463,13 @@ describe('bad input: each answer names the problem', () => {
     ]);
   });
 });
+
+interface Operation {
+  operationId: string;
+  security: Record<string, string[]>[];
+  requestBody: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+}
 
 describe('operations', () => {
   it('serves /healthz, /readyz, /metrics and the OpenAPI document', async () => {
@@ -423,10 +485,34 @@ describe('operations', () => {
     expect(metrics).toMatch(/upload_ingest_uploads\{format="siemens-trend",status="stored"\} [1-9]/);
     expect(metrics).toMatch(/upload_ingest_samples_total\{format="siemens-trend"\} [1-9]/);
     expect(metrics).toContain('upload_ingest_parse_seconds_total');
-    const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toEqual(
-      expect.arrayContaining(['/upload/siemens', '/upload/alc', '/uploads/{id}', '/uploads']),
+    const docs = (await (await fetch(`${env.base}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+      tags: { name: string; description: string }[];
+    };
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/upload/siemens', '/upload/alc']));
+    // Uploads are read at query-api only (one read side, one cursor, one status vocabulary).
+    expect(Object.keys(docs.paths)).not.toEqual(expect.arrayContaining(['/uploads/{id}']));
+    expect((await fetch(`${env.base}/uploads`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(
+      404,
     );
+    // What a generated client and the /docs file picker need: an operationId, the file as a
+    // binary multipart field (or the raw body), and the error body of every 4xx/5xx.
+    const upload = docs.paths['/upload/siemens']!.post!;
+    expect(upload.operationId).toBe('uploadSiemens');
+    expect(upload.requestBody.content['multipart/form-data']!.schema).toMatchObject({
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary' } },
+    });
+    expect(upload.requestBody.content['text/csv']!.schema).toMatchObject({ type: 'string' });
+    // "Authorize" in /docs, and a generated client that sends the key.
+    expect(upload.security).toEqual([{ bearer: [] }]);
+    expect(docs.tags.map((t) => t.name)).toEqual(expect.arrayContaining(['uploads', 'ops']));
+    for (const status of ['400', '401', '403', '404', '409', '413', '415', '422', '500']) {
+      expect(upload.responses[status]!.content['application/json']!.schema).toMatchObject({
+        required: expect.arrayContaining(['error', 'message', 'requestId']),
+      });
+    }
   });
 });
 
@@ -458,8 +544,16 @@ describe('too large', () => {
       duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
     // The refused request's socket is closed, so the next request gets a clean connection.
     expect((await fetch(`${env.base}/healthz`)).status).toBe(200);
+    // So is one refused before its body is read (no key): the body may still be on its way.
+    const unauthorised = await fetch(`${env.base}/upload/siemens?site=carleton`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: big,
+    });
+    expect([unauthorised.status, unauthorised.headers.get('connection')]).toEqual([401, 'close']);
   });
 });
 
@@ -475,7 +569,7 @@ describe('trace context', () => {
     });
     expect(res.status).toBe(202);
     const { uploadId } = (await res.json()) as Report;
-    await env.waitStored(uploadId, key);
+    await env.waitStored(uploadId);
 
     const nc = await connectNats({ url: infraUrls().natsUrl, name: 'trace-test', logger: silentLogger() });
     try {

@@ -7,12 +7,14 @@ import {
   parseScopes,
   revokeApiKey,
 } from '@ep/auth';
+import { runTeststandsCli, TESTSTANDS_USAGE } from './teststands.js';
 import { createDb } from '@ep/db';
 import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
 import { GATEWAYS_USAGE, runGatewaysCli } from './gateways.js';
 import { databaseKnowsZone, type CliTables, findSite, insertSite, listSites } from './db.js';
+import { POINTS_USAGE, runPoints } from './points.js';
 
 /** Exit codes: 0 done, 1 failed (database, not found, conflict), 2 usage (bad command or arguments). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -39,6 +41,8 @@ Commands:
   keys revoke <id>                          revoke an API key
   keys generate                             print a new key without storing it (for EP_BOOTSTRAP_ADMIN_KEY)
 ${GATEWAYS_USAGE}
+${POINTS_USAGE}
+${TESTSTANDS_USAGE}
 
 Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ep), EP_BOOTSTRAP_ADMIN_KEY.
 Exit codes: 0 done, 1 failed, 2 bad command or arguments.`;
@@ -84,6 +88,9 @@ function table(rows: Record<string, unknown>[], columns: string[]): string[] {
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'gateways') return runGatewaysCli(argv.slice(1), io);
+  if (argv[0] === 'points' && !argv.includes('--help') && !argv.includes('-h'))
+    return runPoints(argv.slice(1), io);
+  if (argv[0] === 'teststands') return runTeststandsCli(argv.slice(1), io);
   let db: Kysely<CliTables> | undefined;
   const open = () =>
     (db ??= createDb<CliTables>({

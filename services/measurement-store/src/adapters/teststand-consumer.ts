@@ -1,21 +1,30 @@
 import { TeststandEventV1, type NatsNames, type StoredTeststand, type TeststandEvent } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
-import { createConsumer, publish, type ConsumerLoop, type Delivery } from '@ep/nats';
+import { createBatchConsumer, publish, type BatchItem, type ConsumerLoop } from '@ep/nats';
 import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import { jsonDecoder } from './decode.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database } from '@ep/schema';
-import { applyStandChange, findStand, insertTeststandMessage } from '../db/teststands.repo.js';
+import { applyStandChange, findStands, insertTeststandMessages } from '../db/teststands.repo.js';
 import { standChange, standReady } from '../domain/teststand.js';
 import { recordInvalid } from './readings-consumer.js';
 import type { StoreMetrics } from './metrics.js';
 
+// A stand burst (a data package per message, thousands a second) is written in batches: one
+// transaction and one commit per batch, not per message (a commit costs a WAL flush).
+const MAX_BATCH = 500;
+const MAX_WAIT_MS = 20;
+
+type StandState = { power_code: number | null; status_code: number | null; last_seen: Date };
+
 /**
  * The test-stand consumer: every event (valid or rejected by the handler) becomes a
  * teststand_messages row (event_id unique, so a redelivery stores nothing twice), the stand's
- * state follows it, and a stored event (msgID = eventId) is published before the ack.
+ * state follows it, and a stored event (msgID = eventId) is published before the ack. Events are
+ * taken in batches, in stream order; each stored event carries the stand's state as it was right
+ * after that event, as if they had been stored one by one.
  */
 export function createTeststandConsumer(deps: {
   js: JetStreamClient;
@@ -27,37 +36,73 @@ export function createTeststandConsumer(deps: {
 }): ConsumerLoop {
   const { js, names, db, metrics } = deps;
   const logger = deps.logger.child({ component: 'teststand' });
+  const key = (e: { stand: string; module: string }) => `${e.stand}\u0000${e.module}`;
 
-  const handle = (event: TeststandEvent, delivery: Delivery) =>
-    withSpan('store teststand', delivery.headers, () => store(event, delivery));
-
-  async function store(event: TeststandEvent, delivery: Delivery): Promise<void> {
-    const { id, state } = await db.transaction().execute(async (trx) => {
-      const message = await insertTeststandMessage(trx, event);
-      const change = message.inserted ? standChange(event) : undefined;
-      const state = change
-        ? await applyStandChange(trx, change)
-        : await findStand(trx, event.stand, event.module);
-      if (message.inserted) metrics?.teststandMessages.inc({ valid: String(event.valid) });
-      return { id: message.id, state };
+  async function store(items: BatchItem<TeststandEvent>[]): Promise<void> {
+    const events = items.map((i) => i.value);
+    const { ids, after } = await db.transaction().execute(async (trx) => {
+      const ids = await insertTeststandMessages(trx, events);
+      const touched = new Map(events.map((e) => [key(e), { stand: e.stand, module: e.module }]));
+      const states = new Map<string, StandState>(
+        (await findStands(trx, [...touched.values()])).map((s) => [key(s), s]),
+      );
+      const changed = new Set<string>();
+      const after: (StandState | undefined)[] = [];
+      const counted = new Set<string>();
+      for (const event of events) {
+        const k = key(event);
+        const fresh = ids.get(event.eventId)!.inserted && !counted.has(event.eventId);
+        counted.add(event.eventId);
+        const change = fresh ? standChange(event) : undefined;
+        if (change) {
+          const before = states.get(k);
+          const seen = new Date(change.seenAt);
+          states.set(k, {
+            power_code: change.powerCode ?? before?.power_code ?? null,
+            status_code: change.statusCode ?? before?.status_code ?? null,
+            last_seen: before && before.last_seen > seen ? before.last_seen : seen,
+          });
+          changed.add(k);
+        }
+        if (fresh) metrics?.teststandMessages.inc({ valid: String(event.valid) });
+        after.push(states.get(k));
+      }
+      for (const k of changed) {
+        const [stand, module] = k.split('\u0000') as [string, string];
+        const state = states.get(k)!;
+        await applyStandChange(trx, {
+          stand,
+          module,
+          seenAt: state.last_seen.toISOString(),
+          ...(state.power_code !== null ? { powerCode: state.power_code } : {}),
+          ...(state.status_code !== null ? { statusCode: state.status_code } : {}),
+        });
+      }
+      return { ids, after };
     });
-    const powerCode = state?.power_code ?? null;
-    const statusCode = state?.status_code ?? null;
-    const stored: StoredTeststand = {
-      v: 1,
-      type: 'teststand.stored',
-      messageId: id,
-      storedAt: new Date().toISOString(),
-      event,
-      standState: { powerCode, statusCode, ready: standReady(powerCode, statusCode) },
-    };
-    await publish(js, names.subjects.storedTeststand(event.stand, event.kind), stored, {
-      msgID: event.eventId,
-      headers: nextHopTraceHeaders(delivery.headers),
-    });
+    // Published in stream order (nats.js sends in call order); all awaited before the acks.
+    await Promise.all(
+      items.map((item, i) => {
+        const event = item.value;
+        const powerCode = after[i]?.power_code ?? null;
+        const statusCode = after[i]?.status_code ?? null;
+        const stored: StoredTeststand = {
+          v: 1,
+          type: 'teststand.stored',
+          messageId: ids.get(event.eventId)!.id,
+          storedAt: new Date().toISOString(),
+          event,
+          standState: { powerCode, statusCode, ready: standReady(powerCode, statusCode) },
+        };
+        return publish(js, names.subjects.storedTeststand(event.stand, event.kind), stored, {
+          msgID: event.eventId,
+          headers: nextHopTraceHeaders(item.msg.headers),
+        });
+      }),
+    );
   }
 
-  return createConsumer<TeststandEvent>({
+  return createBatchConsumer<TeststandEvent>({
     js,
     stream: names.streams.teststand,
     durable: names.consumers.storeTeststand,
@@ -65,10 +110,11 @@ export function createTeststandConsumer(deps: {
     logger,
     decode: jsonDecoder((v) => TeststandEventV1.parse(v)),
     onInvalid: recordInvalid(db, logger),
-    // One at a time: a stand's state must follow its messages in stream order (a stand sends a
-    // few per second at most).
+    maxBatch: MAX_BATCH,
+    maxWaitMs: MAX_WAIT_MS,
+    // One batch at a time: a stand's state must follow its messages in stream order.
     concurrency: 1,
     ...(deps.registry ? { registry: deps.registry } : {}),
-    handle,
+    handleBatch: (items) => withSpan('store teststand', items[0]?.msg.headers ?? {}, () => store(items)),
   });
 }

@@ -14,6 +14,7 @@ interface PointRow {
   description: string | null;
   interval_seconds: number | null;
   meta: Record<string, unknown>;
+  edited: string[];
 }
 
 const toRegistered = (r: PointRow): RegisteredPoint => ({
@@ -32,26 +33,62 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * Whether the batch may set `field` (a points column): always when no person edited it, and
+ * over a person's edit only when the source marked it explicit. The SQL below applies the same
+ * rule (`edited` / `explicit`); this copy only saves the write when nothing would change.
+ */
+function maySet(p: PointUpsert, row: PointRow, column: string): boolean {
+  return !row.edited.includes(column) || (explicitColumns(p)?.includes(column) ?? false);
+}
+
+const COLUMN_OF = {
+  unit: 'unit',
+  kind: 'kind',
+  states: 'states',
+  description: 'description',
+  intervalSeconds: 'interval_seconds',
+} as const;
+
+/** The points columns `p` sets explicitly (marked explicit and carrying a value). */
+function explicitColumns(p: PointUpsert): string[] | null {
+  if (!p.explicit) return null;
+  return p.explicit.filter((f) => p[f] !== undefined).map((f) => COLUMN_OF[f]);
+}
+
+/**
+ * Whether an edited column is kept: a person set it and the file does not set it explicitly.
+ * In the upsert of an existing point, the proposed row's `edited` carries the file's explicit
+ * columns (a new row gets '{}': nobody has edited it yet).
+ */
+const keep = (column: string) => `'${column}' = ANY(p.edited) AND NOT '${column}' = ANY(EXCLUDED.edited)`;
+
 /** Whether upserting `p` would change the stored row. */
 function needsWrite(p: PointUpsert, row: PointRow | undefined): boolean {
   if (!row) return true;
   if (p.name !== row.name) return true;
-  if (p.unit !== undefined && p.unit !== row.unit) return true;
-  if (p.kind !== undefined && p.kind !== row.kind) return true;
-  if (p.states !== undefined && !jsonEqual(p.states, row.states)) return true;
-  if (p.description !== undefined && p.description !== row.description) return true;
-  if (p.intervalSeconds !== undefined && p.intervalSeconds !== row.interval_seconds) return true;
+  const differs = (column: string, value: unknown, stored: unknown) =>
+    value !== undefined && !jsonEqual(value, stored) && maySet(p, row, column);
+  if (differs('unit', p.unit, row.unit)) return true;
+  if (differs('kind', p.kind, row.kind)) return true;
+  if (differs('states', p.states, row.states)) return true;
+  if (differs('description', p.description, row.description)) return true;
+  if (differs('interval_seconds', p.intervalSeconds, row.interval_seconds)) return true;
+  // An explicit value equal to the edit still hands the field back to the source.
+  if (explicitColumns(p)?.some((c) => row.edited.includes(c))) return true;
   if (p.meta !== undefined && Object.entries(p.meta).some(([k, v]) => !jsonEqual(v, row.meta[k])))
     return true;
   return false;
 }
 
 const POINT_COLUMNS =
-  'id, site_id, node, device, parameter, name, unit, kind, states, description, interval_seconds, meta';
+  'id, site_id, node, device, parameter, name, unit, kind, states, description, interval_seconds, meta, edited';
 
 /**
  * Registers points: new ones are inserted, known ones get the metadata the batch carries
- * (fields it leaves out are kept; meta is merged). Samples are not touched, so a metadata-only
+ * (fields it leaves out are kept; meta is merged). A field a person edited (`points.edited`,
+ * set by @ep/schema's point edits) is kept unless the batch lists it in `explicit`; then the
+ * file's value wins and the field is no longer marked edited. Samples are not touched, so a metadata-only
  * batch only updates metadata. Rows are read first and written only when something differs,
  * so the common case (known points, same metadata) takes no row locks.
  */
@@ -78,21 +115,26 @@ export async function upsertPoints(
   const toWrite = points.filter((p) => needsWrite(p, byKey.get(keyOf(p))));
   if (toWrite.length > 0) {
     const written = await client.query<PointRow>(
-      `INSERT INTO points AS p (site_id, source, node, device, parameter, name, unit, kind, states, description, interval_seconds, meta)
+      `INSERT INTO points AS p (site_id, source, node, device, parameter, name, unit, kind, states, description, interval_seconds, meta, edited)
        SELECT x.site_id, x.source, x.node, x.device, x.parameter, x.name, x.unit, x.kind, x.states, x.description,
-              x.interval_seconds, COALESCE(x.meta, '{}'::jsonb)
+              x.interval_seconds, COALESCE(x.meta, '{}'::jsonb), COALESCE(x.explicit, '{}')
        FROM jsonb_to_recordset($1::jsonb)
          AS x(site_id int, source text, node text, device text, parameter text, name text, unit text, kind text,
-              states jsonb, description text, interval_seconds int, meta jsonb, ord int)
+              states jsonb, description text, interval_seconds int, meta jsonb, explicit text[], ord int)
        ORDER BY x.ord
        ON CONFLICT (site_id, node, device, parameter) DO UPDATE SET
          name = EXCLUDED.name,
-         unit = COALESCE(EXCLUDED.unit, p.unit),
-         kind = COALESCE(EXCLUDED.kind, p.kind),
-         states = COALESCE(EXCLUDED.states, p.states),
-         description = COALESCE(EXCLUDED.description, p.description),
-         interval_seconds = COALESCE(EXCLUDED.interval_seconds, p.interval_seconds),
+         unit = CASE WHEN ${keep('unit')} THEN p.unit ELSE COALESCE(EXCLUDED.unit, p.unit) END,
+         kind = CASE WHEN ${keep('kind')} THEN p.kind ELSE COALESCE(EXCLUDED.kind, p.kind) END,
+         states = CASE WHEN ${keep('states')} THEN p.states ELSE COALESCE(EXCLUDED.states, p.states) END,
+         description = CASE WHEN ${keep('description')} THEN p.description
+                            ELSE COALESCE(EXCLUDED.description, p.description) END,
+         interval_seconds = CASE WHEN ${keep('interval_seconds')} THEN p.interval_seconds
+                                 ELSE COALESCE(EXCLUDED.interval_seconds, p.interval_seconds) END,
          meta = p.meta || EXCLUDED.meta,
+         -- An explicit value the file carries replaces the edit: the field is the source's again.
+         edited = CASE WHEN cardinality(p.edited) = 0 THEN p.edited
+                       ELSE ARRAY(SELECT f FROM unnest(p.edited) AS f WHERE NOT f = ANY(EXCLUDED.edited)) END,
          updated_at = now()
        RETURNING ${POINT_COLUMNS}`,
       [
@@ -111,6 +153,7 @@ export async function upsertPoints(
             description: p.description ?? null,
             interval_seconds: p.intervalSeconds ?? null,
             meta: p.meta ?? null,
+            explicit: byKey.has(keyOf(p)) ? explicitColumns(p) : null,
           })),
         ),
       ],

@@ -86,3 +86,65 @@ export async function findStand(
     .where('module', '=', module)
     .executeTakeFirst();
 }
+
+/**
+ * Stores many test-stand messages in one statement; returns each event id's row id and whether
+ * this call inserted it (false: stored before, a redelivery). Repeats within `events` count once.
+ */
+export async function insertTeststandMessages(
+  db: Db,
+  events: TeststandEvent[],
+): Promise<Map<string, { id: number; inserted: boolean }>> {
+  const result = new Map<string, { id: number; inserted: boolean }>();
+  if (events.length === 0) return result;
+  const inserted = await db
+    .insertInto('teststand_messages')
+    .values(
+      events.map((event) => ({
+        event_id: event.eventId,
+        stand: event.stand,
+        module: event.module,
+        direction: event.direction,
+        topic: event.topic,
+        kind: event.kind,
+        msg_type: event.msgType ?? null,
+        sent_by: event.sentBy ?? null,
+        protocol_version: event.protocolVersion ?? null,
+        status_code: event.statusCode ?? null,
+        commands: event.commands ? JSON.stringify(event.commands) : null,
+        parameters: event.parameters ? JSON.stringify(event.parameters) : null,
+        data: event.data ? JSON.stringify(event.data) : null,
+        raw: event.raw,
+        valid: event.valid,
+        errors: JSON.stringify(event.errors),
+        received_at: event.receivedAt,
+      })),
+    )
+    .onConflict((oc) => oc.column('event_id').doNothing())
+    .returning(['id', 'event_id'])
+    .execute();
+  for (const row of inserted) result.set(row.event_id, { id: row.id, inserted: true });
+  const missing = [...new Set(events.map((e) => e.eventId))].filter((id) => !result.has(id));
+  if (missing.length > 0) {
+    const existing = await db
+      .selectFrom('teststand_messages')
+      .select(['id', 'event_id'])
+      .where('event_id', 'in', missing)
+      .execute();
+    for (const row of existing) result.set(row.event_id, { id: row.id, inserted: false });
+  }
+  return result;
+}
+
+/** The stored state of each of `keys` (stand, module) that has one. */
+export async function findStands(
+  db: Db,
+  keys: { stand: string; module: string }[],
+): Promise<Selectable<TeststandsTable>[]> {
+  if (keys.length === 0) return [];
+  return db
+    .selectFrom('teststands')
+    .selectAll()
+    .where((eb) => eb.or(keys.map((k) => eb.and([eb('stand', '=', k.stand), eb('module', '=', k.module)]))))
+    .execute();
+}

@@ -1,4 +1,4 @@
-import type { Point, ReadingsBatch, StoredPoint, StoredReadings } from '@ep/contracts';
+import type { ExplicitPointField, Point, ReadingsBatch, StoredPoint, StoredReadings } from '@ep/contracts';
 
 /**
  * Pure planning of a write: which points to register, which samples to upsert, which months
@@ -31,6 +31,8 @@ export interface PointUpsert {
   description?: string;
   intervalSeconds?: number;
   meta?: Record<string, unknown>;
+  /** Fields the source marked explicit: they replace a person's edit (Point.explicit). */
+  explicit?: ExplicitPointField[];
 }
 
 /** A point as stored, enough to describe it in a stored event. */
@@ -86,6 +88,7 @@ function toUpsert(siteId: number, source: string, p: Point): PointUpsert {
     ...(p.description !== undefined ? { description: p.description } : {}),
     ...(p.intervalSeconds !== undefined ? { intervalSeconds: Math.round(p.intervalSeconds) } : {}),
     ...(p.meta !== undefined ? { meta: p.meta } : {}),
+    ...(p.explicit !== undefined && p.explicit.length > 0 ? { explicit: p.explicit } : {}),
   };
 }
 
@@ -94,6 +97,7 @@ function mergeUpsert(a: PointUpsert, b: PointUpsert): PointUpsert {
   for (const [k, v] of Object.entries(b))
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   if (a.meta && b.meta) merged.meta = { ...a.meta, ...b.meta };
+  if (a.explicit && b.explicit) merged.explicit = [...new Set([...a.explicit, ...b.explicit])];
   return merged;
 }
 

@@ -42,7 +42,7 @@ export function natsSetpointControl(nc: NatsConnection, prefix: string): Setpoin
 }
 
 export interface GatewayRouteDeps extends RouteDeps {
-  /** Absent when query-api runs without NATS: writes answer 503. */
+  /** Absent when the app is built without it (createQueryApi always passes one): writes answer 503. */
   control?: SetpointControl;
   /** How long a write waits for the gateway's answer, in ms. */
   writeTimeoutMs?: number;

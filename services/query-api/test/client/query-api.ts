@@ -137,7 +137,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Describe a point: unit, description, display name, state labels, kind, expected interval (kept across later uploads unless a file states the field explicitly) */
+        patch: operations["patchPoint"];
         trace?: never;
     };
     "/api/v1/points/{id}/latest": {
@@ -430,6 +431,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/teststands/{stand}/messages/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A data or result package as a file: xlsx (Parameters and Data sheets) or CSV (the data series as columns) */
+        get: operations["exportTeststandPackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teststands/{stand}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a command to a test stand (MQTT <stand>/<module>/Outbound, QoS 1) */
+        post: operations["sendTeststandCommand"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teststands/{stand}/commands/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A command sent to a stand, with its state and the stand’s reply */
+        get: operations["getTeststandCommand"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -500,6 +552,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/points/{id}/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change people made to a point's description: field, old, new, who and when */
+        get: operations["listPointEdits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/points/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Describe many points from a CSV (text/csv): point_id or site,name, then any of unit,description,display_name,kind,interval_seconds,states */
+        post: operations["uploadPointMetadata"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/data/{site}/device/{deviceId}": {
         parameters: {
             query?: never;
@@ -520,7 +606,74 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        TeststandCommandInput: {
+            id: number;
+            stand: string;
+            module: string;
+            /** @description the MQTT topic it was published to */
+            topic: string;
+            commands: string[];
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description name of the API key that sent it */
+            requestedBy: string;
+            requestedAt: string;
+            /**
+             * @description sent: the MQTT broker acknowledged it
+             * @enum {string}
+             */
+            outcome: "pending" | "sent" | "refused" | "failed";
+            sentAt: string | null;
+            error: string | null;
+            /**
+             * @description pending, answered (the stand sent a status), no answer (within replyWindowSeconds), refused, failed
+             * @enum {string}
+             */
+            state: "pending" | "answered" | "no answer" | "refused" | "failed";
+            replyWindowSeconds: number;
+            /** @description the stand’s next status message after the command */
+            reply: {
+                messageId: number;
+                statusCode: number | null;
+                receivedAt: string;
+            } | null;
+        };
+        TeststandCommand: {
+            id: number;
+            stand: string;
+            module: string;
+            /** @description the MQTT topic it was published to */
+            topic: string;
+            commands: string[];
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description name of the API key that sent it */
+            requestedBy: string;
+            requestedAt: string;
+            /**
+             * @description sent: the MQTT broker acknowledged it
+             * @enum {string}
+             */
+            outcome: "pending" | "sent" | "refused" | "failed";
+            sentAt: string | null;
+            error: string | null;
+            /**
+             * @description pending, answered (the stand sent a status), no answer (within replyWindowSeconds), refused, failed
+             * @enum {string}
+             */
+            state: "pending" | "answered" | "no answer" | "refused" | "failed";
+            replyWindowSeconds: number;
+            /** @description the stand’s next status message after the command */
+            reply: {
+                messageId: number;
+                statusCode: number | null;
+                receivedAt: string;
+            } | null;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -1074,6 +1227,176 @@ export interface operations {
                         meta: {
                             [key: string]: unknown;
                         };
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    patchPoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description point id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description e.g. kWh; null clears it */
+                    unit?: string | null;
+                    description?: string | null;
+                    displayName?: string | null;
+                    /** @description state number → label, e.g. {"0":"OFF","1":"ON"} */
+                    states?: {
+                        [key: string]: string;
+                    } | null;
+                    /** @description sampled, state, counter or event */
+                    kind?: string | null;
+                    /** @description expected sampling interval, whole seconds */
+                    intervalSeconds?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description DescribedPoint */
+                        point: {
+                            id: number;
+                            site: string;
+                            /** @description prefect, secure, siemens or alc */
+                            source: string;
+                            node: string;
+                            device: string;
+                            parameter: string;
+                            name: string;
+                            unit: string | null;
+                            kind: string | null;
+                            /** @description state number → label */
+                            states: {
+                                [key: string]: string;
+                            } | null;
+                            description: string | null;
+                            /** @description expected sampling interval, when known */
+                            intervalSeconds: number | null;
+                            firstTs: string | null;
+                            lastTs: string | null;
+                            lastValue: number | null;
+                            lastQuality: number | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @description a person's name for the point */
+                            displayName: string | null;
+                            /** @description fields a person set; uploads keep them unless a file states them explicitly */
+                            edited: string[];
+                        };
+                        /** @description what changed (an equal value is not recorded) */
+                        edits: {
+                            id: number;
+                            /** @description unit, description, display_name, states, kind or interval_seconds */
+                            field: string;
+                            /** @description the value before (JSON; null when unset) */
+                            old: unknown;
+                            /** @description the value after (JSON; null when cleared) */
+                            new: unknown;
+                            /** @description who: `key:<API key name>#<key id>` or `cli:<user>` */
+                            by: string;
+                            /** @description ISO-8601 instant */
+                            at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter is malformed: the message names it and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
                     };
                 };
             };
@@ -3237,6 +3560,366 @@ export interface operations {
             };
         };
     };
+    exportTeststandPackage: {
+        parameters: {
+            query?: {
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path: {
+                stand: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: an xlsx workbook (binary) or CSV text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The message is not a data or result package */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks scope read, or is bound to a site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such message of this stand */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    sendTeststandCommand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stand: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description absent: the stand’s own <stand>/outbound topic */
+                    module?: string;
+                    /** @description e.g. ["start"] */
+                    commands: string[];
+                    /**
+                     * @description e.g. {"wait": 5}
+                     * @default {}
+                     */
+                    parameters?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The broker took the command; GET it later for the stand’s reply */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeststandCommand"];
+                };
+            };
+            /** @description The body or a path parameter is malformed: the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks scope teststand:command */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The MQTT broker did not take the command (stored as refused) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No teststand-handler answered (stored as failed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getTeststandCommand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stand: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeststandCommand"];
+                };
+            };
+            /** @description The body or a path parameter is malformed: the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks scope teststand:command */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such command for this stand */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     listKeys: {
         parameters: {
             query?: never;
@@ -3795,6 +4478,208 @@ export interface operations {
             };
             /** @description The change would contradict stored data */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listPointEdits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description point id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            /** @description unit, description, display_name, states, kind or interval_seconds */
+                            field: string;
+                            /** @description the value before (JSON; null when unset) */
+                            old: unknown;
+                            /** @description the value after (JSON; null when cleared) */
+                            new: unknown;
+                            /** @description who: `key:<API key name>#<key id>` or `cli:<user>` */
+                            by: string;
+                            /** @description ISO-8601 instant */
+                            at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    uploadPointMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CSV text; the first line names the columns */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        applied: number;
+                        refused: number;
+                        lines: {
+                            /** @description 1-based line of the file (the header is line 1) */
+                            line: number;
+                            /** @enum {string} */
+                            status: "applied" | "refused";
+                            pointId?: number;
+                            /** @description fields whose value changed */
+                            changed?: string[];
+                            /** @description why the line was refused: the field and what is allowed */
+                            error?: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter is malformed: the message names it and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The key lacks the scope this route needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

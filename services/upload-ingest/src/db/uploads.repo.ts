@@ -58,33 +58,6 @@ export async function findUploadBySha(
     .executeTakeFirst();
 }
 
-/** Newest first; `before` is the received_at/id of the last row of the previous page. */
-export async function listUploads(
-  db: Kysely<IngestTables>,
-  options: { limit: number; site?: string; before?: { receivedAt: Date; id: string } },
-): Promise<UploadRow[]> {
-  let q = db.selectFrom('uploads as u').innerJoin('sites as s', 's.id', 'u.site_id').select(UPLOAD_COLUMNS);
-  if (options.site) q = q.where('s.key', '=', options.site);
-  if (options.before) {
-    const { receivedAt, id } = options.before;
-    q = q.where((eb) =>
-      eb.or([
-        // The cursor carries milliseconds; PostgreSQL keeps microseconds.
-        eb(sql<Date>`date_trunc('milliseconds', u.received_at)`, '<', receivedAt),
-        eb.and([
-          eb(sql<Date>`date_trunc('milliseconds', u.received_at)`, '=', receivedAt),
-          eb('u.id', '<', id),
-        ]),
-      ]),
-    );
-  }
-  return q
-    .orderBy(sql`date_trunc('milliseconds', u.received_at)`, 'desc')
-    .orderBy('u.id', 'desc')
-    .limit(options.limit)
-    .execute();
-}
-
 export interface NewUpload {
   id: string;
   kind: string;

@@ -4,7 +4,7 @@ import { parseForTest } from './testing.js';
 describe('ALC point list export (point-list-export.csv)', () => {
   it('reads one metadata point per row and reports the repeated "point name" rows', async () => {
     const r = await parseForTest({ file: 'point-list-export.csv' }, 'alc');
-    expect(r.detection).toMatchObject({ ok: true, format: 'alc-point-list' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'alc-point-list' } });
     // 57 rows (lines 2–58); lines 21–25 repeat "point name" of line 20 in the same program.
     expect(r.summary).toMatchObject({ points: 52, samples: 0 });
     expect(r.issues.kept.map((i) => i.line)).toEqual([21, 22, 23, 24, 25]);
@@ -36,7 +36,7 @@ describe('ALC trend exports', () => {
       '2018-03-12T10:00:00Z,abc,On',
     ].join('\r\n');
     const r = await parseForTest({ text }, 'alc');
-    expect(r.detection).toMatchObject({ ok: true, format: 'alc-wide' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'alc-wide' } });
     expect(r.byName.get('/Carleton/Boliou/AHU1/SAT')).toMatchObject({
       node: 'Carleton/Boliou',
       device: 'AHU1',
@@ -71,7 +71,7 @@ describe('ALC trend exports', () => {
       'AHU1.RAT,not a time,71',
     ].join('\n');
     const r = await parseForTest({ text }, 'alc');
-    expect(r.detection).toMatchObject({ ok: true, format: 'alc-long' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'alc-long' } });
     expect(r.byName.get('AHU1.SAT')).toMatchObject({ node: 'AHU1', device: '', parameter: 'SAT' });
     expect(r.byName.get('AHU1.SAT')!.samples).toEqual([
       ['2017-11-05T06:00:00.000Z', 60, 0],

@@ -68,7 +68,7 @@ export async function* parseAlcWide(
   let width = 0;
   let nextId = 0;
   for await (const line of lines) {
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (!columns) {
       if (split.error) continue; // preamble
       const fields = trimTrailingEmpty(split.fields);
@@ -136,7 +136,7 @@ export async function* parseAlcLong(
   const series = new Map<string, Series>();
   let header = false;
   for await (const line of lines) {
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (!header) {
       const fields = split.fields.map((f) => f.trim().toLowerCase());
       header = LONG_HEADER.every((h, i) => fields[i] === h);
@@ -192,7 +192,7 @@ export async function* parseAlcPointList(
   let nextId = 0;
   const seen = new Map<string, number>();
   for await (const line of lines) {
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (split.error) {
       ctx.issues.add(
         line.number,

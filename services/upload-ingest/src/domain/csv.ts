@@ -1,5 +1,8 @@
 import { COMMA, QUOTE, SPACE, TAB } from './chars.js';
 
+/** Field separators: comma, or tab (Excel's "Unicode text" export). */
+export type Delimiter = ',' | '\t';
+
 /** The fields of one CSV line, or why the line cannot be split. */
 export interface SplitResult {
   fields: string[];
@@ -12,9 +15,11 @@ export interface SplitResult {
  * closing quote and the comma is ignored (WebCTRL writes `"" ,""`); unquoted fields are kept
  * verbatim (a leading space in ` -0.34` is the value's, callers trim). Trailing empty fields are
  * kept: callers decide whether they matter. Fields never span lines in the formats we read.
+ * `delimiter` is the file's, found once by detection.
  */
-export function splitCsvLine(line: string): SplitResult {
+export function splitCsvLine(line: string, delimiter: Delimiter = ','): SplitResult {
   const fields: string[] = [];
+  const delim = delimiter === ',' ? COMMA : TAB;
   const n = line.length;
   let i = 0;
   for (;;) {
@@ -45,9 +50,10 @@ export function splitCsvLine(line: string): SplitResult {
         };
       }
       fields.push(value);
-      while (j < n && (line.charCodeAt(j) === SPACE || line.charCodeAt(j) === TAB)) j++;
+      // Padding after a closing quote is skipped; a tab only when it is not the delimiter.
+      while (j < n && (line.charCodeAt(j) === SPACE || (line.charCodeAt(j) === TAB && delim !== TAB))) j++;
       if (j >= n) return { fields };
-      if (line.charCodeAt(j) !== COMMA) {
+      if (line.charCodeAt(j) !== delim) {
         return {
           fields,
           error: {
@@ -63,7 +69,7 @@ export function splitCsvLine(line: string): SplitResult {
       }
       continue;
     }
-    const comma = line.indexOf(',', i);
+    const comma = line.indexOf(delimiter, i);
     if (comma < 0) {
       fields.push(line.slice(i));
       return { fields };

@@ -1,4 +1,5 @@
-import { splitCsvLine, trimTrailingEmpty } from './csv.js';
+import { splitCsvLine, trimTrailingEmpty, type Delimiter } from './csv.js';
+import type { TextEncoding } from './encoding.js';
 import type { Line } from './lines.js';
 import { parseTimestampField } from './local-time.js';
 import { LONG_HEADER, POINT_LIST_HEADER, WIDE_TIME_HEADER } from './alc.js';
@@ -11,9 +12,9 @@ export const DETECT_LINES = 60;
  * Recognises a file by its first lines, never by its name or content type (the legacy script
  * sends everything as `file`). Returns undefined when nothing matches.
  */
-export function detectFormat(lines: Line[]): Format | undefined {
+export function detectFormat(lines: Line[], delimiter: Delimiter = ','): Format | undefined {
   const rows = lines
-    .map((l) => splitCsvLine(l.text))
+    .map((l) => splitCsvLine(l.text, delimiter))
     .map((r) => trimTrailingEmpty(r.fields).map((f) => f.trim()))
     .filter((f) => f.length > 0);
   for (let i = 0; i < rows.length; i++) {
@@ -33,11 +34,32 @@ export function detectFormat(lines: Line[]): Format | undefined {
   return undefined;
 }
 
-/** True when the bytes cannot be a text CSV: NUL bytes or mostly undecodable UTF-8. */
-export function looksBinary(head: Uint8Array): boolean {
+/**
+ * The field separator of a file, from its first lines: tab when they hold more tabs than commas
+ * (Excel's "Unicode text" export is tab-separated), comma otherwise.
+ */
+export function detectDelimiter(lines: Line[]): Delimiter {
+  let commas = 0;
+  let tabs = 0;
+  for (const { text } of lines) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 44) commas++;
+      else if (c === 9) tabs++;
+    }
+  }
+  return tabs > commas ? '\t' : ',';
+}
+
+/**
+ * True when the bytes cannot be text in `encoding`: NUL bytes in UTF-8, or mostly undecodable
+ * or control characters.
+ */
+export function looksBinary(head: Uint8Array, encoding: TextEncoding = 'utf-8'): boolean {
   const sample = head.subarray(0, 8192);
-  if (sample.includes(0)) return true;
-  const text = new TextDecoder('utf-8').decode(sample);
+  if (encoding === 'utf-8' && sample.includes(0)) return true;
+  // A UTF-16 sample cut in the middle of a character leaves one U+FFFD at its end at most.
+  const text = new TextDecoder(encoding).decode(sample);
   let bad = 0;
   let control = 0;
   for (let i = 0; i < text.length; i++) {

@@ -1,6 +1,8 @@
 import type { Point } from '@ep/contracts';
 import { parseAlcLong, parseAlcPointList, parseAlcWide } from './alc.js';
-import { DETECT_LINES, detectFormat } from './detect.js';
+import type { Delimiter } from './csv.js';
+import { DETECT_LINES, detectDelimiter, detectFormat } from './detect.js';
+import { encodingOf, type TextEncoding } from './encoding.js';
 import { splitLines, type Line } from './lines.js';
 import {
   FORMATS,
@@ -23,63 +25,47 @@ const PARSERS: Record<Format, (lines: AsyncIterable<Line>, ctx: ParseContext) =>
     'alc-point-list': parseAlcPointList,
   };
 
-export type Detection =
-  | { ok: true; format: Format; lines: AsyncIterable<Line>; close(): Promise<void> }
-  | { ok: false; empty: boolean; detected?: Format };
-
-/**
- * Reads the first lines of a byte stream to recognise its format, then hands back a line stream
- * that replays them followed by the rest, so detection costs no second read.
- */
-export async function detect(bytes: AsyncIterable<Uint8Array>, kind: UploadKind): Promise<Detection> {
-  const it = splitLines(bytes)[Symbol.asyncIterator]();
-  const head: Line[] = [];
-  let format: Format | undefined;
-  let done = false;
-  while (head.length < DETECT_LINES) {
-    const next = await it.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    head.push(next.value);
-    format = detectFormat(head);
-    if (format) break;
-  }
-  if (!format) {
-    await it.return?.(undefined);
-    return { ok: false, empty: head.every((l) => l.text.trim() === '') };
-  }
-  if (!(FORMATS[kind] as readonly string[]).includes(format)) {
-    await it.return?.(undefined);
-    return { ok: false, empty: false, detected: format };
-  }
-  async function* replay(): AsyncGenerator<Line> {
-    yield* head;
-    if (done) return;
-    for (;;) {
-      const next = await it.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  return {
-    ok: true,
-    format,
-    lines: replay(),
-    // For a caller that only wanted the format: ends the byte stream without reading on.
-    close: async () => {
-      await it.return?.(undefined);
-    },
-  };
+/** What detection found out about a file, once per upload; both passes parse by it. */
+export interface FileShape {
+  format: Format;
+  encoding: TextEncoding;
+  delimiter: Delimiter;
 }
 
-export function parseLines(
-  format: Format,
-  lines: AsyncIterable<Line>,
-  ctx: ParseContext,
+export type Detection = { ok: true; shape: FileShape } | { ok: false; empty: boolean; detected?: Format };
+
+/**
+ * Reads the first lines of a byte stream (at most DETECT_LINES) to recognise its format and
+ * field separator, then lets go of the rest of the stream.
+ */
+export async function detect(
+  bytes: AsyncIterable<Uint8Array>,
+  encoding: TextEncoding,
+  kind: UploadKind,
+): Promise<Detection> {
+  const head: Line[] = [];
+  for await (const line of splitLines(bytes, encoding)) {
+    head.push(line);
+    if (head.length >= DETECT_LINES) break;
+  }
+  const delimiter = detectDelimiter(head);
+  // Line by line as a reader would: the first lines that match decide (a header with no data
+  // row after it yet counts, as in a file cut off after its header).
+  let format: Format | undefined;
+  for (let n = 1; n <= head.length && !format; n++) format = detectFormat(head.slice(0, n), delimiter);
+  if (!format) return { ok: false, empty: head.every((l) => l.text.trim() === '') };
+  if (!(FORMATS[kind] as readonly string[]).includes(format))
+    return { ok: false, empty: false, detected: format };
+  return { ok: true, shape: { format, encoding, delimiter } };
+}
+
+/** The parse events of a whole file whose shape detection found. */
+export function parseFile(
+  bytes: AsyncIterable<Uint8Array>,
+  shape: FileShape,
+  ctx: Omit<ParseContext, 'delimiter'>,
 ): AsyncGenerator<ParseEvent> {
-  return PARSERS[format](lines, ctx);
+  return PARSERS[shape.format](splitLines(bytes, shape.encoding), { ...ctx, delimiter: shape.delimiter });
 }
 
 /** What a whole pass over a file found. */
@@ -181,9 +167,12 @@ export function emptySummary(): ParseSummary {
   return { points: 0, samples: 0, batches: 0, finalPoints: new Map() };
 }
 
-/** Parses a whole file in memory-light form (batches are produced and dropped); for tests and pass one. */
+/**
+ * Detects and parses a whole file in memory-light form (batches are produced and dropped), the
+ * way an upload goes through; for tests. `open` gives the file's bytes from the start each time.
+ */
 export async function parseAll(
-  bytes: AsyncIterable<Uint8Array>,
+  open: () => AsyncIterable<Uint8Array>,
   kind: UploadKind,
   timeZone: string,
   options: BatchOptions,
@@ -191,9 +180,14 @@ export async function parseAll(
 ): Promise<{ detection: Detection; summary: ParseSummary; issues: IssueLog }> {
   const issues = new IssueLog();
   const summary = emptySummary();
-  const detection = await detect(bytes, kind);
+  let head = new Uint8Array(0);
+  for await (const chunk of open()) {
+    head = Buffer.concat([head, chunk]);
+    if (head.length >= 2) break;
+  }
+  const detection = await detect(open(), encodingOf(head), kind);
   if (detection.ok) {
-    const events = parseLines(detection.format, detection.lines, { timeZone, issues });
+    const events = parseFile(open(), detection.shape, { timeZone, issues });
     for await (const batch of toBatches(events, options, summary)) onBatch?.(batch);
   }
   return { detection, summary, issues };

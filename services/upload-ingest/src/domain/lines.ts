@@ -1,4 +1,5 @@
 import { CR, LF } from './chars.js';
+import type { TextEncoding } from './encoding.js';
 
 /** One line of a text file, without its line end; `number` counts from 1 as an editor does. */
 export interface Line {
@@ -10,13 +11,17 @@ export interface Line {
 
 /**
  * Splits a byte stream into lines. Accepts LF, CRLF and CR-only line ends (Insight writes all
- * three) and drops a UTF-8 byte-order mark. Bytes are decoded chunk by chunk with a streaming
- * decoder, so a character split across chunks survives and the file is never one string.
- * Invalid UTF-8 becomes U+FFFD rather than an exception: the CSV layer reports the line.
+ * three) and drops the byte-order mark. Bytes are decoded chunk by chunk with a streaming
+ * decoder in the file's `encoding` (UTF-8, or UTF-16 when its BOM says so), so a character split
+ * across chunks survives and the file is never one string. Invalid input becomes U+FFFD rather
+ * than an exception: the CSV layer reports the line.
  */
-export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line> {
+export async function* splitLines(
+  source: AsyncIterable<Uint8Array>,
+  encoding: TextEncoding = 'utf-8',
+): AsyncGenerator<Line> {
   // ignoreBOM: false (the default) makes the decoder swallow a leading BOM.
-  const decoder = new TextDecoder('utf-8');
+  const decoder = new TextDecoder(encoding);
   let carry = '';
   let number = 0;
   // A CR ending one chunk may be the first half of a CRLF split across chunks.

@@ -1,3 +1,5 @@
+import type { Delimiter } from './csv.js';
+
 /** Formats recognised by content, and which endpoint takes which. */
 export const FORMATS = {
   siemens: ['siemens-trend', 'siemens-point-definition'],
@@ -27,6 +29,8 @@ export interface PointInfo {
   description?: string;
   intervalSeconds?: number;
   meta?: Record<string, unknown>;
+  /** Fields the file states on purpose; they replace a person's edit (contract Point.explicit). */
+  explicit?: ('unit' | 'kind' | 'states' | 'description' | 'intervalSeconds')[];
 }
 
 /** One problem in a file: 1-based line, 1-based column (field) when one field is at fault. */
@@ -50,6 +54,8 @@ export interface ParseContext {
   /** The site's IANA zone: local times in the file are read in it. */
   timeZone: string;
   issues: IssueLog;
+  /** The file's field separator, found by detection. */
+  delimiter: Delimiter;
 }
 
 /** Keeps the first `keep` issues and counts all of them, so a file of bad rows cannot eat memory. */

@@ -34,6 +34,10 @@ function toPoint(block: Block): PointInfo {
     if (cleaned.length > 0) meta[label] = cleaned.length === 1 ? cleaned[0] : cleaned;
   }
   if (Object.keys(meta).length > 0) info.meta = meta;
+  // A definition report is the point's own description: whatever it states is explicit and
+  // replaces a person's edit (a trend report's kind and interval are not; see the store).
+  const explicit = (['unit', 'kind', 'states', 'description'] as const).filter((f) => info[f] !== undefined);
+  if (explicit.length > 0) info.explicit = explicit;
   return info;
 }
 
@@ -72,7 +76,7 @@ export async function* parseSiemensPointDefinition(
       if (isFooter(line.text)) return;
       continue;
     }
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (split.error) {
       ctx.issues.add(line.number, split.error.column, split.error.reason);
       continue;

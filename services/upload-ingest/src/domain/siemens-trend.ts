@@ -9,6 +9,12 @@ const POINT_DEF = /^Point_(\d+):$/;
 const INTERVAL = /^(\d+)\s*(second|minute|hour|day)s?$/i;
 const UNIT_SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86400 };
 
+/** `15 Minutes` → 900; undefined for anything else. */
+function intervalSeconds(text: string): number | undefined {
+  const m = INTERVAL.exec(text);
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2]!.toLowerCase()]! : undefined;
+}
+
 /** The `*** End of Report ***` footer (quoted or not, with or without leading space). */
 export function isFooter(text: string): boolean {
   return /^[\s"]*\*+.*End of Report/i.test(text);
@@ -18,6 +24,19 @@ interface Column {
   id: number;
   info: PointInfo;
   cells: PointCells;
+  /** The trend definition's interval, when it is a duration. */
+  trendInterval: number | undefined;
+}
+
+/**
+ * A point's expected interval, with the trend definition's kept in meta when it differs (only
+ * then: a report at its trend's own interval carries no more bytes per batch than before).
+ */
+function withInterval(info: PointInfo, seconds: number, trendInterval: number | undefined): PointInfo {
+  const out: PointInfo = { ...info, intervalSeconds: seconds };
+  if (trendInterval !== undefined && trendInterval !== seconds)
+    out.meta = { ...info.meta, trendIntervalSeconds: trendInterval };
+  return out;
 }
 
 /**
@@ -25,6 +44,11 @@ interface Column {
  * come first; the `<>Date,Time,Point_1,…` header maps columns to them; data rows follow until
  * the footer. Points whose definition says `Error: …` are reported and their columns skipped.
  * Bad cells and bad rows are reported and skipped; the rest of the file is kept.
+ *
+ * A point's expected interval (what coverage counts against) is the report's own: its `Time
+ * Interval:` line, or without one the spacing of its first two rows. The trend definition's
+ * interval (`5 minutes` on the Point_N: line) is how often the panel sampled, not how often the
+ * report lists a value; it is kept in `meta.trendIntervalSeconds`.
  */
 export async function* parseSiemensTrend(
   lines: AsyncIterable<Line>,
@@ -37,11 +61,15 @@ export async function* parseSiemensTrend(
   let headerWidth = 0;
   let nextId = 0;
   let lastLine = 0;
+  let reportInterval: number | undefined;
+  // Without a Time Interval: line, the spacing of the first two rows is the report's interval.
+  let spacingFrom: number | undefined;
+  let spacingPending = false;
 
   for await (const line of lines) {
     lastLine = line.number;
     if (isFooter(line.text)) return;
-    const split = splitCsvLine(line.text);
+    const split = splitCsvLine(line.text, ctx.delimiter);
     if (!columns) {
       if (split.error) {
         issues.add(line.number, split.error.column, split.error.reason);
@@ -58,7 +86,12 @@ export async function* parseSiemensTrend(
         });
         continue;
       }
-      if (first !== '<>Date') continue; // Key Name:, Time Interval:, Date Range:, blank lines.
+      if (/^Time\s+Interval:$/i.test(first)) {
+        reportInterval = intervalSeconds((fields[1] ?? '').trim());
+        continue;
+      }
+      if (first !== '<>Date') continue; // Key Name:, Date Range:, Report Timings:, blank lines.
+      spacingPending = reportInterval === undefined;
       columns = [];
       headerWidth = fields.length;
       for (let c = 2; c < fields.length; c++) {
@@ -84,11 +117,12 @@ export async function* parseSiemensTrend(
           );
           continue;
         }
-        const info: PointInfo = { ...siemensPath(d.name), name: d.name, kind: 'sampled' };
-        const interval = INTERVAL.exec(d.interval);
-        if (interval) info.intervalSeconds = Number(interval[1]) * UNIT_SECONDS[interval[2]!.toLowerCase()]!;
-        else if (d.interval) info.meta = { trend: d.interval };
-        const column: Column = { id: nextId++, info, cells: new PointCells() };
+        let info: PointInfo = { ...siemensPath(d.name), name: d.name, kind: 'sampled' };
+        const trendInterval = intervalSeconds(d.interval);
+        if (trendInterval === undefined && d.interval) info.meta = { trend: d.interval };
+        const interval = reportInterval ?? trendInterval;
+        if (interval !== undefined) info = withInterval(info, interval, trendInterval);
+        const column: Column = { id: nextId++, info, cells: new PointCells(), trendInterval };
         columns[c] = column;
         yield { type: 'point', id: column.id, point: info };
       }
@@ -119,6 +153,17 @@ export async function* parseSiemensTrend(
     if (!resolved.ok) {
       issues.add(line.number, 2, `${resolved.reason}; row skipped`);
       continue;
+    }
+    if (spacingPending) {
+      if (spacingFrom !== undefined && resolved.ms > spacingFrom) {
+        spacingPending = false;
+        const seconds = (resolved.ms - spacingFrom) / 1000;
+        for (const column of columns) {
+          if (!column) continue;
+          column.info = withInterval(column.info, seconds, column.trendInterval);
+          yield { type: 'point', id: column.id, point: column.info };
+        }
+      } else spacingFrom = resolved.ms;
     }
     const ts = new Date(resolved.ms).toISOString();
     const ids: number[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseForTest } from './testing.js';
+import { readFileSync } from 'node:fs';
+import { fixture, parseForTest } from './testing.js';
 
 // Expectations are read off the files by hand (see test/fixtures), not from the parser's output.
 // America/Chicago: December is CST (UTC-6), August CDT (UTC-5).
@@ -7,7 +8,7 @@ import { parseForTest } from './testing.js';
 describe('Siemens trend report: evans-trend-report-cr-bom.csv (BOM, CR-only, unquoted, trailing commas, footer)', () => {
   it('reads every point and sample with UTC times, qualities and state words', async () => {
     const r = await parseForTest({ file: 'evans-trend-report-cr-bom.csv' }, 'siemens');
-    expect(r.detection).toMatchObject({ ok: true, format: 'siemens-trend' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'siemens-trend' } });
     expect(r.issues.kept).toEqual([]);
     expect(r.summary).toMatchObject({ points: 7, samples: 35, batches: 1 });
     expect([...r.byName.keys()]).toEqual([
@@ -25,7 +26,9 @@ describe('Siemens trend report: evans-trend-report-cr-bom.csv (BOM, CR-only, unq
       device: '328',
       parameter: 'RT',
       kind: 'sampled',
-      intervalSeconds: 300,
+      // The report's "Time Interval:,15 Minutes", not the trend definition's "5 minutes".
+      intervalSeconds: 900,
+      meta: { trendIntervalSeconds: 300 },
     });
     expect(rt.samples).toEqual([
       ['2017-12-27T06:00:00.000Z', 25, 0],
@@ -111,6 +114,7 @@ describe('Siemens trend report: evans-room-temp-and-valve.head300.csv', () => {
       device: 'HX2',
       parameter: 'ENA',
       kind: 'state',
+      intervalSeconds: 900,
       meta: { trend: 'COV' },
     });
     expect(r.byName.get('BIGOAT')).toMatchObject({ node: 'BIGOAT', device: '', parameter: 'BIGOAT' });
@@ -223,7 +227,7 @@ describe('Siemens trend report: quirks and bad rows', () => {
 describe('Siemens point definition report', () => {
   it('reads units, descriptors and text tables of all 59 points', async () => {
     const r = await parseForTest({ file: 'point-definition-report.csv' }, 'siemens');
-    expect(r.detection).toMatchObject({ ok: true, format: 'siemens-point-definition' });
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'siemens-point-definition' } });
     expect(r.issues.kept).toEqual([]);
     expect(r.summary).toMatchObject({ points: 59, samples: 0, batches: 1 });
     expect(r.byName.get('TEMPRY')).toMatchObject({
@@ -255,6 +259,73 @@ describe('Siemens point definition report', () => {
       unit: 'DEG F',
     });
     expect(r.byName.get('VOTEMP')).toBeDefined();
+  });
+
+  it("marks what a definition states as explicit (it replaces a person's edit); a trend report marks nothing", async () => {
+    const r = await parseForTest({ file: 'point-definition-report.csv' }, 'siemens');
+    expect(r.byName.get('TEMPRY')!.explicit).toEqual(['unit', 'kind', 'description']);
+    expect(r.byName.get('TEST_CT')!.explicit).toEqual(expect.arrayContaining(['kind', 'states']));
+    const trend = await parseForTest({ file: 'evans-trend-report-cr-bom.csv' }, 'siemens');
+    expect(trend.byName.get('CMC.328.RT')).toMatchObject({ kind: 'sampled' });
+    expect(trend.byName.get('CMC.328.RT')!.explicit).toBeUndefined();
+  });
+});
+
+describe("a point's expected interval is the report's", () => {
+  it('takes the Time Interval: line over the trend definition, so complete rows cover every bucket', async () => {
+    const r = await parseForTest({ file: 'evans-room-temp-and-valve.head300.csv' }, 'siemens');
+    const cuh2 = r.byName.get('EV.CUH2.V')!;
+    expect(cuh2).toMatchObject({ intervalSeconds: 900, meta: { trendIntervalSeconds: 300 } });
+    // 12/26/2017 00:00–01:00 local: four rows, as many as a 15-minute interval expects.
+    const firstHour = cuh2.samples.filter((s) => s[0] < '2017-12-26T07:00:00.000Z');
+    expect(firstHour.length * cuh2.intervalSeconds!).toBe(3600);
+  });
+
+  it("adds nothing to a point of a report at its trend definition's own interval", async () => {
+    const r = await parseForTest({ file: 'reccntr-audit-trend-report.head300.csv' }, 'siemens');
+    const point = r.byName.get('RECCNTR.CHW.GPM')!;
+    expect([point.intervalSeconds, point.meta]).toEqual([900, undefined]);
+  });
+
+  it('takes the spacing of the rows when the report has no Time Interval: line', async () => {
+    const text = [
+      'Point_1:,B.AH1.SAT,,5 minutes',
+      'Point_2:,B.AH1.FAN,,COV',
+      '<>Date,Time,Point_1,Point_2',
+      '3/1/2018,0:00:00,1,ON',
+      '3/1/2018,0:30:00,2,ON',
+      '3/1/2018,1:00:00,3,OFF',
+      '',
+    ].join('\r\n');
+    const r = await parseForTest({ text }, 'siemens');
+    expect(r.summary.samples).toBe(6);
+    expect(r.byName.get('B.AH1.SAT')).toMatchObject({
+      intervalSeconds: 1800,
+      meta: { trendIntervalSeconds: 300 },
+    });
+    expect(r.byName.get('B.AH1.FAN')).toMatchObject({ intervalSeconds: 1800, meta: { trend: 'COV' } });
+  });
+});
+
+describe('UTF-16 text, as Excel saves "Unicode text" (tab-separated) and "CSV UTF-16"', () => {
+  const utf8 = readFileSync(fixture('evans-trend-report-cr-bom.csv'), 'utf8').replace(/^\uFEFF/, '');
+  const utf16le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  const utf16be = (text: string) => {
+    const le = Buffer.from(text, 'utf16le');
+    return Buffer.concat([Buffer.from([0xfe, 0xff]), le.swap16()]);
+  };
+
+  it.each([
+    ['UTF-16LE, tab-separated', utf16le(utf8.replaceAll(',', '\t'))],
+    ['UTF-16BE, tab-separated', utf16be(utf8.replaceAll(',', '\t'))],
+    ['UTF-16LE, comma-separated', utf16le(utf8)],
+  ])('reads %s exactly as the UTF-8 original', async (_label, bytes) => {
+    const original = await parseForTest({ file: 'evans-trend-report-cr-bom.csv' }, 'siemens');
+    const r = await parseForTest({ text: bytes }, 'siemens', 'America/Chicago', 5000, 7);
+    expect(r.detection).toMatchObject({ ok: true, shape: { format: 'siemens-trend' } });
+    expect(r.issues.kept).toEqual([]);
+    expect(r.summary).toMatchObject({ points: 7, samples: 35 });
+    expect([...r.byName.values()]).toEqual([...original.byName.values()]);
   });
 });
 

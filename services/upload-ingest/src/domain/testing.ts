@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Point } from '@ep/contracts';
-import { bytesOf } from './lines.js';
+
 import { parseAll } from './ingest.js';
 import type { UploadKind } from './model.js';
 
@@ -16,12 +16,16 @@ export async function parseForTest(
   kind: UploadKind,
   timeZone = 'America/Chicago',
   maxSamples = 5000,
+  /** Bytes per chunk of the input, so characters and line ends fall across chunk boundaries. */
+  chunkBytes = 997,
 ) {
-  const source =
-    'file' in input ? createReadStream(fixture(input.file), { highWaterMark: 997 }) : bytesOf(input.text);
+  const open = () =>
+    'file' in input
+      ? createReadStream(fixture(input.file), { highWaterMark: chunkBytes })
+      : chunksOf(Buffer.from(input.text), chunkBytes);
   const byName = new Map<string, Point>();
   const batches: Point[][] = [];
-  const result = await parseAll(source, kind, timeZone, { maxSamples }, (batch) => {
+  const result = await parseAll(open, kind, timeZone, { maxSamples }, (batch) => {
     batches.push(batch.points);
     for (const p of batch.points) {
       const seen = byName.get(p.name);
@@ -30,4 +34,8 @@ export async function parseForTest(
     }
   });
   return { ...result, byName, batches };
+}
+
+async function* chunksOf(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }

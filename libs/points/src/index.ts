@@ -1,0 +1,2 @@
+export * from './edits.js';
+export * from './metadata-csv.js';

@@ -1,0 +1,26 @@
+/** A stand's liveness as the handler replicas share it (NATS KV, one entry per stand). */
+export interface StandLiveness {
+  stand: string;
+  /** Last time any replica received a message from the stand (ISO). */
+  lastSeen: string;
+  online: boolean;
+}
+
+/**
+ * The entry after a stand was heard at `seenAt`, and whether it thereby came (back) online;
+ * undefined when the entry already says as much (nothing to write).
+ */
+export function afterSeen(
+  current: StandLiveness | undefined,
+  stand: string,
+  seenAt: Date,
+): { next: StandLiveness; cameOnline: boolean } | undefined {
+  if (current && current.online && new Date(current.lastSeen) >= seenAt) return undefined;
+  const lastSeen = current && new Date(current.lastSeen) > seenAt ? current.lastSeen : seenAt.toISOString();
+  return { next: { stand, lastSeen, online: true }, cameOnline: !current?.online };
+}
+
+/** Whether an online stand has been silent longer than `offlineAfterMs` at `now`. */
+export function wentSilent(current: StandLiveness, now: Date, offlineAfterMs: number): boolean {
+  return current.online && now.getTime() - new Date(current.lastSeen).getTime() > offlineAfterMs;
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@ep/testkit';
+import type { MqttClient } from 'mqtt';
+import type { TeststandHandler } from '../src/teststand-handler.js';
+import { createBed, standClient, startBroker, startHandler, type Bed, type Broker } from './support.js';
+
+describe('stand liveness: online when heard, offline after a silence, each an event', () => {
+  let broker: Broker;
+  let bed: Bed;
+  const handlers: TeststandHandler[] = [];
+  let stand: MqttClient;
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    bed = await createBed('tslive');
+    // Two replicas sharing the stands: each transition is still one event.
+    for (const n of [0, 1])
+      handlers.push(
+        (
+          await startHandler(bed, broker.url, {
+            EP_MQTT_CLIENT_ID: `${bed.prefix}_h${n}`,
+            EP_TESTSTAND_OFFLINE_AFTER_MS: '1500',
+            EP_TESTSTAND_LIVENESS_CHECK_MS: '200',
+          })
+        ).handler,
+      );
+    stand = await standClient(broker.url, `${bed.prefix}_live`);
+  });
+
+  afterAll(async () => {
+    await stand?.endAsync();
+    for (const h of handlers) await h.lifecycle.stop();
+    await bed?.close();
+    await broker?.stop();
+  });
+
+  const transitions = async () =>
+    (
+      await bed.db
+        .selectFrom('teststand_messages')
+        .select(['kind', 'received_at', 'direction'])
+        .where('stand', '=', 'live1')
+        .where('kind', 'in', ['online', 'offline'])
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.kind);
+
+  it('goes online, offline after the silence, and online again', async () => {
+    const status = JSON.stringify({
+      protocolVersion: 1.1,
+      sentBy: 'live1',
+      msgType: 'status',
+      statusCode: '200',
+    });
+    for (let i = 0; i < 5; i++) await stand.publishAsync('live1/m/Inbound', status, { qos: 1 });
+    await waitFor(async () => (await transitions()).length === 1, { what: 'online' });
+    await waitFor(async () => (await transitions()).length === 2, { what: 'offline', timeoutMs: 15_000 });
+    await stand.publishAsync('live1/m/Inbound', status, { qos: 1 });
+    await waitFor(async () => (await transitions()).length === 3, { what: 'online again' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await transitions()).toEqual(['online', 'offline', 'online']);
+    // The events change nothing of the stand's own state: no extra module row, last_seen its own.
+    const stands = await bed.db
+      .selectFrom('teststands')
+      .select(['module'])
+      .where('stand', '=', 'live1')
+      .execute();
+    expect(stands).toEqual([{ module: 'm' }]);
+  });
+});

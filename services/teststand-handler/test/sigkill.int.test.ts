@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '@ep/testkit';
+import { sql } from 'kysely';
+import { createBed, standClient, startBroker, type Bed, type Broker } from './support.js';
+
+const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+// EP_TEST_BURST shortens the burst while working on this test; the acceptance run uses 20k.
+const TOTAL = Number(process.env['EP_TEST_BURST'] ?? 20_000);
+const PUBLISHERS = 4;
+
+interface Running {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+/** Runs the handler as `pnpm start` would: the package's start script, as a real process. */
+function startHandlerProcess(env: Record<string, string>): Running {
+  const script = (
+    JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  const [command, ...args] = script.split(/\s+/);
+  // Spawned directly rather than through pnpm, so the signal reaches the service itself.
+  const child = spawn(command!, args, { cwd: serviceDir, env: { ...process.env, ...env }, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exited, output: () => output };
+}
+
+describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restarted', () => {
+  let broker: Broker;
+  let bed: Bed;
+  const children: Running[] = [];
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    bed = await createBed('tskill');
+  });
+
+  afterAll(async () => {
+    for (const { child, exited } of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    await bed?.close();
+    await broker?.stop();
+  });
+
+  // The burst's messages (the stands' online events are stored too).
+  const count = async () =>
+    (
+      await sql<{ n: number }>`SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'data'`.execute(
+        bed.db,
+      )
+    ).rows[0]!.n;
+
+  it('stores every message exactly once', async () => {
+    const env = {
+      NATS_URL: bed.natsUrl,
+      EP_NATS_PREFIX: bed.prefix,
+      MQTT_URL: broker.url,
+      // The same persistent session before and after the kill, as a StatefulSet pod keeps its name.
+      EP_MQTT_CLIENT_ID: `${bed.prefix}_handler_0`,
+      PORT: '0',
+      // info: the test waits for the "subscribed" line.
+      LOG_LEVEL: 'info',
+    };
+    const a = startHandlerProcess(env);
+    children.push(a);
+    // Subscribed: the session exists, so what follows is queued for it even while it is down.
+    await waitFor(() => a.output().includes('"msg":"subscribed"'), {
+      what: 'the handler subscribed',
+      timeoutMs: 30_000,
+    });
+
+    // The burst: PUBLISHERS stands, each its share, every message naming itself (stand, seq).
+    const publishers = await Promise.all(
+      Array.from({ length: PUBLISHERS }, (_, p) => standClient(broker.url, `${bed.prefix}_stand${p}`)),
+    );
+    const sending = Promise.all(
+      publishers.map(async (client, p) => {
+        const pending: Promise<unknown>[] = [];
+        for (let seq = p; seq < TOTAL; seq += PUBLISHERS) {
+          const payload = JSON.stringify({
+            protocolVersion: 1.1,
+            sentBy: `stand${p}`,
+            msgType: 'data',
+            statusCode: '200',
+            parameterObj: { seq },
+            dataObj: { v: [seq, seq * 2, seq * 3] },
+          });
+          pending.push(client.publishAsync(`stand${p}/bench/Inbound`, payload, { qos: 1 }));
+          if (pending.length >= 200) await Promise.all(pending.splice(0));
+        }
+        await Promise.all(pending);
+      }),
+    );
+
+    // Kill it in the middle: some stored, most not.
+    await waitFor(async () => (await count()) >= 1_000, {
+      what: 'the first thousand rows',
+      timeoutMs: 60_000,
+    });
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const atKill = await count();
+    await sending;
+    for (const client of publishers) await client.endAsync();
+    expect(atKill).toBeLessThan(TOTAL);
+
+    const b = startHandlerProcess(env);
+    children.push(b);
+    const restartedAt = Date.now();
+    await waitFor(async () => (await count()) >= TOTAL, {
+      what: `all ${TOTAL} rows after the restart`,
+      timeoutMs: 240_000,
+      intervalMs: 500,
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; ${await count()} rows; handler output: ${b.output().slice(-3000)}`);
+    });
+    // For whoever reads the test output: how much was left to do after the restart.
+    console.error(
+      `killed at ${atKill} rows; all ${TOTAL} stored ${Date.now() - restartedAt} ms after the restart`,
+    );
+    // Late duplicates would show up now, if there were any.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const { rows } = await sql<{ n: number; seqs: number; events: number; min: number; max: number }>`
+      SELECT count(*)::int AS n, count(DISTINCT (parameters->>'seq')::int)::int AS seqs,
+             count(DISTINCT event_id)::int AS events,
+             min((parameters->>'seq')::int) AS min, max((parameters->>'seq')::int) AS max
+      FROM teststand_messages WHERE kind = 'data'`.execute(bed.db);
+    const { rows: twice } = await sql<{ seq: number; ids: string[] }>`
+      SELECT (parameters->>'seq')::int AS seq, array_agg(event_id ORDER BY id) AS ids
+      FROM teststand_messages WHERE kind = 'data' GROUP BY 1 HAVING count(*) > 1 LIMIT 10`.execute(bed.db);
+    expect({ ...rows[0], twice }).toEqual({
+      n: TOTAL,
+      seqs: TOTAL,
+      events: TOTAL,
+      min: 0,
+      max: TOTAL - 1,
+      twice: [],
+    });
+
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toEqual({ code: 0, signal: null });
+  }, 360_000);
+});

@@ -1,0 +1,248 @@
+/**
+ * Suite `mqtt-ingest`: a QoS 1 burst of test-stand data messages (3 values each, several
+ * publishers) through the whole path — Mosquitto → teststand-handler → NATS → measurement-store →
+ * PostgreSQL → notifier → AMQP — timed from the first publish to the last row committed and to the
+ * last AMQP message; p50/p99 latency (publish → row committed) and lost / duplicated counts. The
+ * services run as their own processes, as deployed (compiled, `start:dist`), on a Mosquitto of
+ * the suite's own whose queue holds the whole burst.
+ *
+ * Baseline, in the same run: a bare mqtt.js subscriber (QoS 1, persistent session) that only
+ * counts the same burst, published the same way on topics the handler does not read.
+ */
+import { natsNames } from '@ep/contracts';
+import { createMigratedTestDatabase } from '@ep/schema/testing';
+import { burst } from '@ep/teststand-sim';
+import { freePort, infraUrls, startMosquitto, uniqueName, uniquePrefix, waitFor } from '@ep/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import amqp from 'amqplib';
+import { connectAsync } from 'mqtt';
+import pg from 'pg';
+import type { BenchContext, Measurement, Suite } from '../harness.js';
+import { buildServices, startService, type ServiceProcess } from '../services.js';
+
+const PUBLISHERS = 4;
+const VALUES = 3;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/** The bare subscriber: counts the burst and each message's latency (publish → receipt). */
+async function bareRun(url: string, count: number) {
+  const sub = await connectAsync(url, {
+    clientId: uniqueName('bare'),
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 300 },
+  });
+  const seen = new Set<number>();
+  const latencies: number[] = [];
+  let last = 0;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  sub.on('message', (_topic, payload) => {
+    const { parameterObj } = JSON.parse(payload.toString()) as {
+      parameterObj: { seq: number; sentAt: number };
+    };
+    const now = Date.now();
+    seen.add(parameterObj.seq);
+    latencies.push(now - parameterObj.sentAt);
+    last = now;
+    if (seen.size >= count) done();
+  });
+  await sub.subscribeAsync('+/bare/Inbound', { qos: 1 });
+  const { firstPublishAt } = await burst({
+    url,
+    count,
+    publishers: PUBLISHERS,
+    values: VALUES,
+    topic: (p) => `bare${p}/bare/Inbound`,
+  });
+  await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 120_000))]);
+  await sub.endAsync();
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: (seen.size * 1000) / (last - firstPublishAt),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    received: seen.size,
+  };
+}
+
+async function run(ctx: BenchContext): Promise<Measurement[]> {
+  const urls = infraUrls();
+  const count = ctx.quick ? 2_000 : 20_000;
+  ctx.log('compiling the services (tsc -b)');
+  buildServices('measurement-store', 'notifier', 'teststand-handler');
+  const broker = await startMosquitto(['allow_anonymous true', 'max_inflight_messages 1000']);
+  const testDb = await createMigratedTestDatabase('bmqtt');
+  const prefix = uniquePrefix('bmqtt');
+  const exchange = uniqueName('bench_mqtt');
+  const queue = uniqueName('bench_mqtt_q');
+  const connection = await amqp.connect(urls.amqpUrl);
+  const channel = await connection.createChannel();
+  const pool = new pg.Pool({ connectionString: testDb.url, max: 2 });
+  const services: ServiceProcess[] = [];
+  try {
+    await channel.assertExchange(exchange, 'fanout', { durable: true });
+    await channel.assertQueue(queue, { durable: true });
+    await channel.bindQueue(queue, exchange, '');
+    const amqpIds = new Map<string, number>();
+    let lastAmqpAt = 0;
+    await channel.consume(
+      queue,
+      (m) => {
+        if (!m) return;
+        const id = m.properties.messageId as string;
+        // The stands' online events travel too; only the burst's messages are counted.
+        if (id.startsWith('liveness:')) return;
+        amqpIds.set(id, (amqpIds.get(id) ?? 0) + 1);
+        lastAmqpAt = Date.now();
+      },
+      { noAck: true },
+    );
+
+    // 1. Baseline: the bare subscriber, alone on the broker.
+    ctx.log(`baseline: bare mqtt.js subscriber, ${count} messages from ${PUBLISHERS} publishers`);
+    const bare = await bareRun(broker.url, count);
+    ctx.log(
+      `bare subscriber: ${bare.rate.toFixed(0)} msg/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms, ${bare.received} received`,
+    );
+
+    // 2. The services, as deployed.
+    const common = { NATS_URL: urls.natsUrl, EP_NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    const store = startService('measurement-store', {
+      ...common,
+      DATABASE_URL: testDb.url,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    });
+    services.push(store);
+    await Promise.race([store.ready, store.exited]);
+    const notifier = startService('notifier', {
+      ...common,
+      AMQP_URL: urls.amqpUrl,
+      EP_AMQP_EXCHANGE: exchange,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    });
+    services.push(notifier);
+    await Promise.race([notifier.ready, notifier.exited]);
+    const handler = startService('teststand-handler', {
+      ...common,
+      MQTT_URL: broker.url,
+      EP_MQTT_TOPICS: '+/ingest/Inbound',
+      EP_MQTT_CLIENT_ID: `${prefix}_handler_0`,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    });
+    services.push(handler);
+    await Promise.race([handler.ready, handler.exited]);
+
+    ctx.log(`teststand-handler: ${count} messages from ${PUBLISHERS} publishers`);
+    const { firstPublishAt } = await burst({
+      url: broker.url,
+      count,
+      publishers: PUBLISHERS,
+      values: VALUES,
+      topic: (p) => `bench${p}/ingest/Inbound`,
+    });
+    const rows = async () =>
+      (
+        await pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'data'",
+        )
+      ).rows[0]!.n;
+    await waitFor(async () => (await rows()) >= count, {
+      what: `${count} rows`,
+      timeoutMs: 600_000,
+      intervalMs: 100,
+    }).catch(() => undefined);
+    await waitFor(() => amqpIds.size >= count, {
+      what: `${count} AMQP messages`,
+      timeoutMs: 120_000,
+      intervalMs: 100,
+    }).catch(() => undefined);
+    // Late duplicates would land now.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const { rows: stats } = await pool.query<{ n: number; seqs: number; last: string }>(
+      `SELECT count(*)::int AS n, count(DISTINCT (parameters->>'seq')::int)::int AS seqs,
+              (extract(epoch FROM max(stored_at)) * 1000)::text AS last FROM teststand_messages WHERE kind = 'data'`,
+    );
+    const { rows: lat } = await pool.query<{ ms: string }>(
+      `SELECT (extract(epoch FROM stored_at) * 1000 - (parameters->>'sentAt')::float8)::text AS ms FROM teststand_messages WHERE kind = 'data'`,
+    );
+    const latencies = lat.map((r) => Number(r.ms)).sort((a, b) => a - b);
+    const s = stats[0]!;
+    const lastRowAt = Number(s.last);
+    const pgRate = (s.seqs * 1000) / (lastRowAt - firstPublishAt);
+    const amqpRate = (amqpIds.size * 1000) / (lastAmqpAt - firstPublishAt);
+    const lost = count - s.seqs;
+    const duplicated = s.n - s.seqs + [...amqpIds.values()].filter((n) => n > 1).length;
+    ctx.log(
+      `handler path: ${pgRate.toFixed(0)} msg/s to PostgreSQL, ${amqpRate.toFixed(0)} msg/s to AMQP, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, lost ${lost}, duplicated ${duplicated}`,
+    );
+    return [
+      {
+        name: `burst of ${count} QoS 1 messages, first publish → last row committed`,
+        value: pgRate,
+        unit: 'msg/s',
+        baseline: bare.rate,
+      },
+      {
+        name: `same burst, first publish → last AMQP message`,
+        value: amqpRate,
+        unit: 'msg/s',
+        baseline: bare.rate,
+      },
+      {
+        name: 'latency p50, publish → row committed (baseline: → bare subscriber)',
+        value: percentile(latencies, 50),
+        unit: 'ms',
+        baseline: bare.p50,
+        higherIsBetter: false,
+      },
+      {
+        name: 'latency p99, publish → row committed (baseline: → bare subscriber)',
+        value: percentile(latencies, 99),
+        unit: 'ms',
+        baseline: bare.p99,
+        higherIsBetter: false,
+      },
+      {
+        name: 'lost (published, never stored; baseline: never received)',
+        value: lost,
+        unit: 'msgs',
+        baseline: count - bare.received,
+        higherIsBetter: false,
+      },
+      {
+        name: 'duplicated (rows or AMQP messages beyond one per message)',
+        value: duplicated,
+        unit: 'msgs',
+        baseline: 0,
+        higherIsBetter: false,
+      },
+    ];
+  } finally {
+    for (const service of services.reverse()) await service.stop();
+    await channel.deleteQueue(queue).catch(() => undefined);
+    await channel.deleteExchange(exchange).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await pool.end();
+    const nc = await connectNats({ servers: urls.natsUrl });
+    const jsm = await jetstreamManager(nc);
+    for (const stream of Object.values(natsNames(prefix).streams))
+      await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+    await testDb.drop();
+    await broker.stop();
+  }
+}
+
+export const mqttIngestSuite: Suite = {
+  name: 'mqtt-ingest',
+  description:
+    'QoS 1 test-stand burst through teststand-handler → store → PostgreSQL and AMQP, vs a bare mqtt.js subscriber',
+  run,
+};

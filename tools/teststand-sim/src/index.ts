@@ -1,0 +1,8 @@
+export { burst, createStandSim, type BurstOptions, type SimOptions, type StandSim } from './sim.js';
+export {
+  dataMessage,
+  malformedMessage,
+  MALFORMED_KINDS,
+  statusMessage,
+  type MalformedKind,
+} from './messages.js';
