@@ -1,7 +1,6 @@
-import { authPlugin, findApiKeyByPrefix, type Principal } from '@ep/auth';
+import { authPlugin, findApiKeyByPrefix, touchApiKey, type Principal } from '@ep/auth';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { touchKey } from './db/keys.js';
 import { adminKeyRoutes } from './routes/admin/keys.js';
 import { adminSiteRoutes } from './routes/admin/sites.js';
 import { aggregateRoutes } from './routes/aggregates.js';
@@ -39,7 +38,7 @@ function keyToucher(deps: AppDeps) {
     if ((touched.get(principal.keyId) ?? 0) > now - TOUCH_EVERY_MS) return;
     if (touched.size > 10_000) touched.clear();
     touched.set(principal.keyId, now);
-    touchKey(deps.keysDb, principal.keyId).catch((err: unknown) =>
+    touchApiKey(deps.keysDb, principal.keyId).catch((err: unknown) =>
       request.log.warn({ err, keyId: principal.keyId }, 'could not record API key use'),
     );
   };

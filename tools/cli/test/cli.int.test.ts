@@ -128,4 +128,21 @@ describe('pnpm ep (against real PostgreSQL)', () => {
     expect(unknown.stderr).toContain('unknown command "sites remove"');
     expect(run('keys', 'list', '--colour').status).toBe(2);
   });
+
+  it('leaves quietly when its reader closes the pipe early (`pnpm ep sites zones | head`)', () => {
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const piped = spawnSync(
+      'bash',
+      [
+        '-o',
+        'pipefail',
+        '-c',
+        'node --conditions=@ep/source --import tsx src/main.ts sites zones | head -n 1',
+      ],
+      { cwd, encoding: 'utf8', env: { PATH: process.env['PATH'], DATABASE_URL: testDb.url } },
+    );
+    expect(piped.stdout.trim()).toMatch(/^[A-Z][A-Za-z_]+\/[A-Za-z_]/);
+    expect(piped.stderr).not.toContain('EPIPE');
+    expect(piped.status).toBe(0);
+  });
 });

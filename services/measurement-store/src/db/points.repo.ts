@@ -1,21 +1,25 @@
+import type { PointsTable } from '@ep/schema';
+import type { Selectable } from 'kysely';
 import { pointKey, type PointUpsert, type RegisteredPoint } from '../domain/readings.js';
 import type { SqlClient } from './session.js';
 
-interface PointRow {
-  id: number;
-  site_id: number;
-  node: string;
-  device: string;
-  parameter: string;
-  name: string;
-  unit: string | null;
-  kind: string | null;
-  states: Record<string, string> | null;
-  description: string | null;
-  interval_seconds: number | null;
-  meta: Record<string, unknown>;
-  edited: string[];
-}
+/** The columns the upsert reads and returns, as the schema declares them. */
+type PointRow = Pick<
+  Selectable<PointsTable>,
+  | 'id'
+  | 'site_id'
+  | 'node'
+  | 'device'
+  | 'parameter'
+  | 'name'
+  | 'unit'
+  | 'kind'
+  | 'states'
+  | 'description'
+  | 'interval_seconds'
+  | 'meta'
+  | 'edited'
+>;
 
 const toRegistered = (r: PointRow): RegisteredPoint => ({
   id: r.id,

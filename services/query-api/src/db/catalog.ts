@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '@ep/schema';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, PointsTable } from '@ep/schema';
 
 // Sites and points: the hierarchy site → node → device → parameter.
 
@@ -51,26 +51,26 @@ export async function upsertSite(
   return { site: rest, created };
 }
 
-export interface PointRow {
-  id: number;
-  site: string;
-  site_timezone: string;
-  source: string;
-  node: string;
-  device: string;
-  parameter: string;
-  name: string;
-  unit: string | null;
-  kind: string | null;
-  states: unknown;
-  description: string | null;
-  interval_seconds: number | null;
-  meta: unknown;
-  first_ts: Date | null;
-  last_ts: Date | null;
-  last_value: number | null;
-  last_quality: number | null;
-}
+/** A point as the API lists it: its columns as the schema declares them, with its site's key and zone. */
+export type PointRow = Pick<
+  Selectable<PointsTable>,
+  | 'id'
+  | 'source'
+  | 'node'
+  | 'device'
+  | 'parameter'
+  | 'name'
+  | 'unit'
+  | 'kind'
+  | 'states'
+  | 'description'
+  | 'interval_seconds'
+  | 'meta'
+  | 'first_ts'
+  | 'last_ts'
+  | 'last_value'
+  | 'last_quality'
+> & { site: string; site_timezone: string };
 
 function pointsQuery(db: Kysely<Database>) {
   return db

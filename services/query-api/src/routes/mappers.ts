@@ -1,4 +1,4 @@
-import type { KeyRow } from '../db/keys.js';
+import type { ApiKeyRow } from '@ep/auth';
 import type { PointRow, SiteRow } from '../db/catalog.js';
 import type { MessageRow, UploadRow } from '../db/records.js';
 import type { TeststandRow } from '../db/records.js';
@@ -90,7 +90,7 @@ export const messageJson = (m: MessageRow) => ({
   receivedAt: iso(m.received_at),
 });
 
-export const keyJson = (k: KeyRow) => ({
+export const keyJson = (k: ApiKeyRow) => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,

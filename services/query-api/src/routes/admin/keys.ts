@@ -1,8 +1,7 @@
-import { generateApiKey, parseScopes } from '@ep/auth';
+import { generateApiKey, insertApiKey, listApiKeys, parseScopes, revokeApiKey } from '@ep/auth';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { findSite } from '../../db/catalog.js';
-import { insertKey, listKeys, revokeKey } from '../../db/keys.js';
 import { badParameter, notFound } from '../../domain/errors.js';
 import type { RouteDeps } from '../common.js';
 import { keyJson } from '../mappers.js';
@@ -60,7 +59,9 @@ export function adminKeyRoutes({ keysDb: db }: RouteDeps): FastifyPluginAsyncZod
           siteId = found.id;
         }
         const key = generateApiKey();
-        const row = await insertKey(db, { name, prefix: key.prefix, hash: key.hash, scopes, siteId });
+        const row = await insertApiKey(db, { name, prefix: key.prefix, hash: key.hash, scopes, siteId });
+        // A fresh random prefix taken already: 1 in 10^12, a server-side fault the client may retry.
+        if (!row) throw new Error('API key prefix collision');
         request.log.info({ keyId: row.id, keyName: name, scopes, site: site ?? null }, 'API key created');
         return reply.code(201).send({ ...keyJson(row), secret: key.secret });
       },
@@ -77,7 +78,7 @@ export function adminKeyRoutes({ keysDb: db }: RouteDeps): FastifyPluginAsyncZod
           response: { 200: z.object({ items: z.array(s.apiKey) }), ...denied },
         },
       },
-      async () => ({ items: (await listKeys(db)).map(keyJson) }),
+      async () => ({ items: (await listApiKeys(db)).map(keyJson) }),
     );
 
     app.delete(
@@ -93,10 +94,10 @@ export function adminKeyRoutes({ keysDb: db }: RouteDeps): FastifyPluginAsyncZod
         },
       },
       async (request) => {
-        const row = await revokeKey(db, request.params.id);
-        if (!row) throw notFound(`API key ${request.params.id}`);
-        request.log.info({ keyId: row.id }, 'API key revoked');
-        return keyJson(row);
+        const revoked = await revokeApiKey(db, request.params.id);
+        if (!revoked) throw notFound(`API key ${request.params.id}`);
+        request.log.info({ keyId: revoked.key.id, again: revoked.wasRevoked }, 'API key revoked');
+        return keyJson(revoked.key);
       },
     );
   };
