@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const AMQP_DEFAULT_EXCHANGE = 'ep.events';
 
 /** AMQP `type` property of each message: the event name. */
-export const AMQP_MESSAGE_TYPES = ['readings.stored', 'teststand.stored'] as const;
+export const AMQP_MESSAGE_TYPES = ['readings.stored', 'teststand.stored', 'setpoint.changed'] as const;
 
 /** Headers on every message, besides the W3C trace context (`traceparent`, `tracestate`). */
 export const AmqpHeaders = z.object({

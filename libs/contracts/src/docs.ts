@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { SetpointWriteAnswerV1, SetpointWriteRequestV1 } from './control.js';
 import { ReadingsBatchV1 } from './readings.js';
-import { StoredReadingsV1, StoredTeststandV1 } from './stored.js';
+import { StoredReadingsV1, StoredSetpointV1, StoredTeststandV1 } from './stored.js';
 import { TeststandCommandReplyV1, TeststandCommandRequestV1, TeststandEventV1 } from './teststand.js';
 
 interface CatalogueEntry {
@@ -145,6 +146,50 @@ export const messageCatalogue: CatalogueEntry[] = [
       'NATS `<p>.stored.teststand.<stand>.<kind>` on stream `<P>_STORED`, msgID = `event.eventId`; then AMQP exchange `ep.events` with `type: teststand.stored`, `message_id` = `event.eventId`.',
     schema: StoredTeststandV1,
     example: storedTeststandExample,
+  },
+  {
+    title: 'Set point changed (v1)',
+    where:
+      'NATS `<p>.stored.setpoints.<site>` on stream `<P>_STORED`, msgID = `eventId`, written by gateway-poller once the change is in `setpoint_events`; then AMQP exchange `ep.events` with `type: setpoint.changed`, `message_id` = `eventId`.',
+    schema: StoredSetpointV1,
+    example: {
+      v: 1,
+      type: 'setpoint.changed',
+      eventId: 'prefect:badock:3.thermostat.temperature_setpoint:2026-01-05T06:00:00.000Z',
+      source: 'prefect',
+      site: 'badock',
+      gateway: 'badock-prefect',
+      point: {
+        node: '3',
+        device: 'thermostat',
+        parameter: 'temperature_setpoint',
+        name: '3.thermostat.temperature_setpoint',
+      },
+      ts: '2026-01-05T06:00:00.000Z',
+      from: 18,
+      to: 21,
+      origin: 'override',
+      storedAt: '2026-01-05T06:00:02.000Z',
+    },
+  },
+  {
+    title: 'Set-point write request (v1)',
+    where:
+      "Core NATS request on `<p>.control.gateway.<gateway>` from query-api, answered by the gateway-poller replica holding that gateway's lease with a set-point write answer.",
+    schema: SetpointWriteRequestV1,
+    example: {
+      v: 1,
+      gateway: 'evans-secure',
+      point: { node: '1', device: '17', parameter: 'target_temperature' },
+      value: 21.5,
+      requestedBy: 'ops',
+    },
+  },
+  {
+    title: 'Set-point write answer (v1)',
+    where: 'The reply to a set-point write request.',
+    schema: SetpointWriteAnswerV1,
+    example: { v: 1, outcome: 'accepted' },
   },
 ];
 

@@ -4,3 +4,4 @@ export * from './teststand.js';
 export * from './stored.js';
 export * from './amqp.js';
 export { messageCatalogue, renderMessagesDoc } from './docs.js';
+export * from './control.js';

@@ -35,6 +35,10 @@ export interface NatsNames {
     teststand(stand: string, kind: TeststandKind): string;
     storedReadings(site: string): string;
     storedTeststand(stand: string, kind: TeststandKind): string;
+    /** Set-point changes stored by gateway-poller (on the STORED stream, relayed by the notifier). */
+    storedSetpoints(site: string): string;
+    /** Core NATS request subject of set-point writes, answered by the replica owning the gateway. */
+    gatewayControl(gateway: string): string;
     /**
      * Core NATS request/reply (no stream): a command for a stand, answered by one
      * teststand-handler replica (queue group) once the MQTT broker took or refused it.
@@ -71,6 +75,8 @@ export function natsNames(prefix = 'ep'): NatsNames {
       teststand: (stand, kind) => `${prefix}.teststand.${subjectToken(stand)}.${kind}`,
       storedReadings: (site) => `${prefix}.stored.readings.${subjectToken(site)}`,
       storedTeststand: (stand, kind) => `${prefix}.stored.teststand.${subjectToken(stand)}.${kind}`,
+      storedSetpoints: (site) => `${prefix}.stored.setpoints.${subjectToken(site)}`,
+      gatewayControl: (gateway) => `${prefix}.control.gateway.${subjectToken(gateway)}`,
       // Outside every stream's subjects: a request must not be stored.
       teststandCommand: (stand) => `${prefix}.commands.teststand.${subjectToken(stand)}`,
       allTeststandCommands: `${prefix}.commands.teststand.*`,

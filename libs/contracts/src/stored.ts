@@ -56,10 +56,38 @@ export const StoredTeststandV1 = z
   .describe('A test-stand message stored (valid or rejected).');
 export type StoredTeststand = z.infer<typeof StoredTeststandV1>;
 
-export const StoredEvent = z.discriminatedUnion('type', [StoredReadingsV1, StoredTeststandV1]);
+export const StoredSetpointV1 = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('setpoint.changed'),
+    eventId: z
+      .string()
+      .describe('deterministic (source, site, point, ts); also the NATS msgID and AMQP message_id'),
+    source: z.enum(SOURCES),
+    site: z.string(),
+    gateway: z.string().describe('the configured gateway that reported the change'),
+    point: z.object({ node: z.string(), device: z.string(), parameter: z.string(), name: z.string() }),
+    ts: z.iso.datetime({ offset: true }).describe('when the new set point was first read'),
+    from: z.number().nullable().describe('null: the gateway reported no set point'),
+    to: z.number().nullable(),
+    origin: z
+      .enum(['override', 'schedule'])
+      .describe('override: changed at the receiver by an operator (or by an EP write)'),
+    storedAt: z.iso.datetime({ offset: true }),
+  })
+  .describe('A set point of a heating gateway changed (stored by gateway-poller).');
+export type StoredSetpoint = z.infer<typeof StoredSetpointV1>;
+
+export const StoredEvent = z.discriminatedUnion('type', [
+  StoredReadingsV1,
+  StoredTeststandV1,
+  StoredSetpointV1,
+]);
 export type StoredEvent = z.infer<typeof StoredEvent>;
 
 /** The event id used as NATS msgID of a stored event and as AMQP message_id. */
 export function storedEventId(event: StoredEvent): string {
-  return event.type === 'readings.stored' ? event.batchId : event.event.eventId;
+  if (event.type === 'readings.stored') return event.batchId;
+  if (event.type === 'setpoint.changed') return event.eventId;
+  return event.event.eventId;
 }

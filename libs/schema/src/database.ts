@@ -1,6 +1,12 @@
 import type { TeststandKind } from '@ep/contracts';
 import type { ColumnType, Generated } from 'kysely';
-import type { TeststandCommandOutcome, UploadStatus } from './statuses.js';
+import type {
+  SetpointOrigin,
+  TeststandCommandOutcome,
+  UploadStatus,
+  Vendor,
+  WriteOutcome,
+} from './statuses.js';
 
 /**
  * The tables the migrations create, as kysely sees them. Each table is declared here and only
@@ -203,6 +209,61 @@ export interface RejectedMessagesTable {
   received_at: TimestampDefault;
 }
 
+/** A heating gateway polled by gateway-poller (`ep gateways add`); its secret is a file, never here. */
+export interface GatewaysTable {
+  id: Generated<number>;
+  name: string;
+  site_id: number;
+  vendor: Vendor;
+  base_url: string;
+  interval_seconds: ColumnType<number, number | undefined, number>;
+  backfill_days: ColumnType<number, number | undefined, number>;
+  created_at: TimestampDefault;
+}
+
+/** What the poller last saw of a gateway: owner replica, last poll / success, newest data, last error. */
+export interface GatewayStatusTable {
+  gateway_id: number;
+  owner: string | null;
+  last_poll_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  last_data_at: Timestamp | null;
+  last_error: string | null;
+  last_error_kind: string | null;
+  last_error_at: Timestamp | null;
+  backfill: Json<Record<string, unknown>>;
+  updated_at: TimestampDefault;
+}
+
+/** A set point that changed at a gateway (stored by gateway-poller, relayed as `setpoint.changed`). */
+export interface SetpointEventsTable {
+  id: Generated<number>;
+  event_id: string;
+  site_id: number;
+  source: string;
+  node: string;
+  device: string;
+  parameter: string;
+  ts: Timestamp;
+  from_value: number | null;
+  to_value: number | null;
+  origin: SetpointOrigin;
+  created_at: TimestampDefault;
+}
+
+/** Every set-point write asked through query-api, with who, what, when and the outcome. */
+export interface SetpointWritesTable {
+  id: Generated<number>;
+  point_id: number;
+  gateway_id: number | null;
+  requested_by: string;
+  value: number;
+  requested_at: TimestampDefault;
+  outcome: WriteOutcome;
+  detail: string | null;
+  answered_at: TimestampDefault;
+}
+
 export interface Database {
   sites: SitesTable;
   points: PointsTable;
@@ -218,4 +279,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   poll_state: PollStateTable;
   rejected_messages: RejectedMessagesTable;
+  gateways: GatewaysTable;
+  gateway_status: GatewayStatusTable;
+  setpoint_events: SetpointEventsTable;
+  setpoint_writes: SetpointWritesTable;
 }

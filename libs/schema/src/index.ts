@@ -15,6 +15,10 @@ export type {
   ApiKeysTable,
   PollStateTable,
   RejectedMessagesTable,
+  GatewaysTable,
+  GatewayStatusTable,
+  SetpointEventsTable,
+  SetpointWritesTable,
 } from './database.js';
 export { migrations } from './migrations/index.js';
 export { migrateToLatest } from './migrate.js';
@@ -23,6 +27,12 @@ export {
   TESTSTAND_KINDS,
   TESTSTAND_COMMAND_OUTCOMES,
   SCOPES,
+  VENDORS,
+  SETPOINT_ORIGINS,
+  WRITE_OUTCOMES,
+  type Vendor,
+  type SetpointOrigin,
+  type WriteOutcome,
   type UploadStatus,
   type TeststandKind,
   type TeststandCommandOutcome,

@@ -13,9 +13,9 @@ import { createNotifier, type Notifier } from '../src/notifier.js';
 /** The subject measurement-store publishes a stored event on. */
 export function storedSubject(prefix: string, event: StoredEvent): string {
   const names = natsNames(prefix);
-  return event.type === 'readings.stored'
-    ? names.subjects.storedReadings(event.site)
-    : names.subjects.storedTeststand(event.event.stand, event.event.kind);
+  if (event.type === 'readings.stored') return names.subjects.storedReadings(event.site);
+  if (event.type === 'setpoint.changed') return names.subjects.storedSetpoints(event.site);
+  return names.subjects.storedTeststand(event.event.stand, event.event.kind);
 }
 
 /** Publishes as measurement-store does: msgID = the event id. */

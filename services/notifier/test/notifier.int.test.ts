@@ -70,7 +70,7 @@ describe('notifier', () => {
       expect(got.body).toEqual(event);
       if (event.type === 'readings.stored') {
         expect(got.headers).toMatchObject({ 'x-ep-site': event.site, 'x-ep-source': event.source });
-      } else {
+      } else if (event.type === 'teststand.stored') {
         expect(got.headers).toMatchObject({ 'x-ep-stand': event.event.stand });
       }
     }

@@ -5,6 +5,7 @@ import { adminKeyRoutes } from './routes/admin/keys.js';
 import { adminSiteRoutes } from './routes/admin/sites.js';
 import { aggregateRoutes } from './routes/aggregates.js';
 import type { RouteDeps } from './routes/common.js';
+import { gatewayRoutes, type SetpointControl } from './routes/gateways.js';
 import { legacyRoutes } from './routes/legacy.js';
 import { pointEditRoutes, pointMetadataRoutes } from './routes/point-edits.js';
 import { pointRoutes } from './routes/points.js';
@@ -18,6 +19,8 @@ import { teststandCommandRoutes, type RequestCommand } from './routes/teststand-
 import { teststandExportRoutes } from './routes/teststand-exports.js';
 
 export interface AppDeps extends RouteDeps {
+  /** Set-point writes (NATS requests to gateway-poller); without it those writes answer 503. */
+  control?: SetpointControl;
   /** Test-stand commands (NATS requests to the teststand-handler); without it those routes are not served. */
   teststandCommands?: { requestCommand: RequestCommand; replyWindowMs: number };
 }
@@ -61,6 +64,7 @@ export function queryApi(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(seriesRoutes(deps), v1);
     await app.register(uploadRoutes(deps), v1);
     await app.register(teststandRoutes(deps), v1);
+    await app.register(gatewayRoutes(deps), v1);
     await app.register(teststandExportRoutes(deps), v1);
     if (deps.teststandCommands)
       await app.register(teststandCommandRoutes({ db: deps.keysDb, ...deps.teststandCommands }), v1);

@@ -12,7 +12,8 @@ export const QueryApiConfigSchema = z.object({
   // Connections per pool (reads, keys, CSV streams each have one); a CSV download holds one
   // connection of the stream pool for as long as it takes.
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  // NATS, for test-stand commands (requests to the teststand-handler); subjects start with the prefix.
+  // NATS, for test-stand commands (requests to the teststand-handler) and set-point writes
+  // (requests to gateway-poller); subjects start with the prefix (the services' EP_NATS_PREFIX).
   ...env.NATS_URL,
   ...env.EP_NATS_PREFIX,
   // How long a command request waits for a teststand-handler's answer (broker PUBACK included), in ms.

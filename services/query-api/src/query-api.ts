@@ -4,6 +4,7 @@ import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from
 import { connectNats } from '@ep/nats';
 import pg from 'pg';
 import { queryApi, type AppDeps } from './app.js';
+import { natsSetpointControl } from './routes/gateways.js';
 import { natsCommandRequester } from './routes/teststand-commander.js';
 import type { QueryApiConfig } from './config.js';
 import { explorerRoutes } from './routes/explorer.js';
@@ -27,7 +28,8 @@ const TAGS = [
   { name: 'aggregates', description: 'Buckets on a local calendar, from rollups when they answer exactly' },
   { name: 'uploads', description: 'Reports of uploaded files (the POST is upload-ingest’s)' },
   { name: 'teststands', description: 'Test stands, modules and their messages' },
-  { name: 'admin', description: 'API keys and sites (scope admin)' },
+  { name: 'admin', description: 'API keys, sites and gateways (scope admin)' },
+  { name: 'gateways', description: 'Heating gateways: status, set-point changes and writes (scope control)' },
   { name: 'legacy', description: 'Endpoints of the old platform kept for existing links' },
 ];
 
@@ -60,13 +62,15 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     stop: async () => void (await Promise.all([db.destroy(), keysDb.destroy(), copyPool.end()])),
   });
 
-  // Test-stand commands go to the teststand-handler over NATS (request/reply); reads do not need it.
+  // One NATS connection carries test-stand commands (request/reply to the teststand-handler) and
+  // set-point writes (request/reply to gateway-poller); reads do not need it.
   const nc = await connectNats({ url: config.NATS_URL, name: 'query-api', logger });
   lifecycle.add({ name: 'nats', stop: () => nc.drain() });
   const appDeps: AppDeps = {
     db,
     keysDb,
     copyPool,
+    control: natsSetpointControl(nc, config.EP_NATS_PREFIX),
     teststandCommands: {
       requestCommand: natsCommandRequester(
         nc,

@@ -12,6 +12,7 @@ import { createDb } from '@ep/db';
 import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
+import { GATEWAYS_USAGE, runGatewaysCli } from './gateways.js';
 import { databaseKnowsZone, type CliTables, findSite, insertSite, listSites } from './db.js';
 import { POINTS_USAGE, runPoints } from './points.js';
 
@@ -39,6 +40,7 @@ Commands:
   keys list                                 list API keys (never their secrets)
   keys revoke <id>                          revoke an API key
   keys generate                             print a new key without storing it (for EP_BOOTSTRAP_ADMIN_KEY)
+${GATEWAYS_USAGE}
 ${POINTS_USAGE}
 ${TESTSTANDS_USAGE}
 
@@ -85,6 +87,7 @@ function table(rows: Record<string, unknown>[], columns: string[]): string[] {
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'gateways') return runGatewaysCli(argv.slice(1), io);
   if (argv[0] === 'points' && !argv.includes('--help') && !argv.includes('-h'))
     return runPoints(argv.slice(1), io);
   if (argv[0] === 'teststands') return runTeststandsCli(argv.slice(1), io);

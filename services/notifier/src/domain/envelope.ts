@@ -1,4 +1,4 @@
-import { StoredReadingsV1, StoredTeststandV1 } from '@ep/contracts';
+import { StoredReadingsV1, StoredSetpointV1, StoredTeststandV1 } from '@ep/contracts';
 import { z } from 'zod';
 
 /**
@@ -12,12 +12,15 @@ import { z } from 'zod';
 export const StoredEnvelope = z.discriminatedUnion('type', [
   StoredReadingsV1.extend({ points: z.array(z.unknown()) }),
   StoredTeststandV1,
+  StoredSetpointV1,
 ]);
 export type StoredEnvelope = z.infer<typeof StoredEnvelope>;
 
 /** The event id (storedEventId of the contracts): batch id or test-stand event id. */
 export function envelopeId(event: StoredEnvelope): string {
-  return event.type === 'readings.stored' ? event.batchId : event.event.eventId;
+  if (event.type === 'readings.stored') return event.batchId;
+  if (event.type === 'setpoint.changed') return event.eventId;
+  return event.event.eventId;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -38,7 +38,8 @@ export interface ToMessagesOptions {
 
 /** Headers that let a consumer route or filter without parsing the body. */
 function identityHeaders(event: StoredEnvelope): Record<string, string> {
-  if (event.type === 'readings.stored') return { 'x-ep-site': event.site, 'x-ep-source': event.source };
+  if (event.type === 'readings.stored' || event.type === 'setpoint.changed')
+    return { 'x-ep-site': event.site, 'x-ep-source': event.source };
   return { 'x-ep-stand': event.event.stand };
 }
 

@@ -311,6 +311,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Heating gateways with owner replica, last poll, last success, lag and last error */
+        get: operations["listGateways"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{site}/setpoint-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Set-point changes at a site, newest first */
+        get: operations["listSiteSetpointEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/{id}/setpoint-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Set-point changes of a point, newest first */
+        get: operations["listPointSetpointEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/{id}/setpoint-writes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every set-point write asked for a point, with who, when and the outcome; newest first */
+        get: operations["listPointSetpointWrites"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/{id}/setpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write a set point to the gateway of a point (Secure only); the answer says accepted, refused by the gateway or timed out, and the write is kept */
+        post: operations["writeSetpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configured heating gateways */
+        get: operations["listGatewayConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/gateways/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add a heating gateway (its secret goes in the file <name> of the poller’s EP_GATEWAY_SECRETS_DIR, never here) */
+        put: operations["addGateway"];
+        post?: never;
+        /** Stop polling a gateway (its data and cursors stay) */
+        delete: operations["removeGateway"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teststands/{stand}/messages/{id}/export": {
         parameters: {
             query?: never;
@@ -2571,6 +2691,853 @@ export interface operations {
                 };
             };
             /** @description No such resource (or one the key is not allowed to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listGateways: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        site: string;
+                        /** @enum {string} */
+                        vendor: "prefect" | "secure";
+                        intervalSeconds: number;
+                        /** @description the poller replica holding the lease */
+                        owner: string | null;
+                        lastPollAt: string | null;
+                        lastSuccessAt: string | null;
+                        /** @description last success minus the newest sample it gave */
+                        lagSeconds: number | null;
+                        /** @description kind: auth_refused, unreachable, bad_answer, no_secret, refused */
+                        lastError: {
+                            kind: string | null;
+                            message: string;
+                            at: string | null;
+                        } | null;
+                        backfill: {
+                            [key: string]: unknown;
+                        } | null;
+                    }[];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listSiteSetpointEvents: {
+        parameters: {
+            query?: {
+                /** @description most recent first, at most this many */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        site: string;
+                        pointId: number | null;
+                        node: string;
+                        device: string;
+                        parameter: string;
+                        ts: string;
+                        from: number | null;
+                        to: number | null;
+                        /** @enum {string} */
+                        origin: "override" | "schedule";
+                    }[];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listPointSetpointEvents: {
+        parameters: {
+            query?: {
+                /** @description most recent first, at most this many */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        site: string;
+                        pointId: number | null;
+                        node: string;
+                        device: string;
+                        parameter: string;
+                        ts: string;
+                        from: number | null;
+                        to: number | null;
+                        /** @enum {string} */
+                        origin: "override" | "schedule";
+                    }[];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listPointSetpointWrites: {
+        parameters: {
+            query?: {
+                /** @description most recent first, at most this many */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        pointId: number;
+                        requestedBy: string;
+                        value: number;
+                        requestedAt: string;
+                        /** @enum {string} */
+                        outcome: "accepted" | "refused" | "timed_out";
+                        detail: string | null;
+                    }[];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    writeSetpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description °C */
+                    value: number;
+                };
+            };
+        };
+        responses: {
+            /** @description SetpointWrite */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        pointId: number;
+                        requestedBy: string;
+                        value: number;
+                        requestedAt: string;
+                        /** @enum {string} */
+                        outcome: "accepted" | "refused" | "timed_out";
+                        detail: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listGatewayConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        site: string;
+                        /** @enum {string} */
+                        vendor: "prefect" | "secure";
+                        url: string;
+                        intervalSeconds: number;
+                        backfillDays: number;
+                    }[];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    addGateway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    site: string;
+                    /** @enum {string} */
+                    vendor: "prefect" | "secure";
+                    url: string;
+                    /** @default 300 */
+                    intervalSeconds?: number;
+                    /** @default 30 */
+                    backfillDays?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Gateway */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        site: string;
+                        /** @enum {string} */
+                        vendor: "prefect" | "secure";
+                        url: string;
+                        intervalSeconds: number;
+                        backfillDays: number;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    removeGateway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string;
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status text, e.g. "Bad Request" */
+                        error: string;
+                        /** @description What was wrong; generic for 5xx */
+                        message: string;
+                        /** @description Quote this when reporting a problem; it is in our logs */
+                        requestId: string;
+                        details?: {
+                            field?: string;
+                            line?: number;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
             404: {
                 headers: {
                     [name: string]: unknown;

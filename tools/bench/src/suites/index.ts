@@ -1,5 +1,6 @@
 import type { Suite } from '../harness.js';
 import { csvIngestSuite } from './csv-ingest.js';
+import { gatewayPollSuite } from './gateway-poll.js';
 import { explorerSuite } from './explorer.js';
 import { natsSuite } from './nats.js';
 import { notifierSuite } from './notifier.js';
@@ -14,6 +15,7 @@ export const suites: Suite[] = [
   csvIngestSuite,
   querySuite,
   storeSuite,
+  gatewayPollSuite,
   explorerSuite,
   mqttIngestSuite,
 ];
