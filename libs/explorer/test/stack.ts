@@ -6,7 +6,17 @@ import { connectNats, publish } from '@ep/nats';
 import { silentLogger } from '@ep/logger';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { freePort, infraUrls, startService, uniquePrefix, waitFor, type ServiceProcess } from '@ep/testkit';
+import { createStandSim, type StandSim } from '@ep/teststand-sim';
+import {
+  freePort,
+  infraUrls,
+  startMosquitto,
+  startService,
+  uniquePrefix,
+  waitFor,
+  type Mosquitto,
+  type ServiceProcess,
+} from '@ep/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -30,6 +40,12 @@ export interface Stack {
     text: string,
   ): Promise<{ uploadId: string; samples: number }>;
   publishTeststand(event: TeststandEventInput): Promise<void>;
+  /**
+   * Starts, for the command test only (the others stay fast), a Mosquitto of its own, the
+   * teststand-handler as a process on this stack's NATS prefix, and one simulated stand (module
+   * `demo_module`) in this process; resolves once the stand's greeting is stored. close() stops them.
+   */
+  startTeststand(stand: string): Promise<{ received: { stand: string; command: unknown }[] }>;
   close(): Promise<void>;
 }
 
@@ -87,7 +103,9 @@ export async function startStack(
     await ready(`http://127.0.0.1:${storePort}/readyz`, store);
     const ingest = await start('upload-ingest', { ...common, PORT: String(ingestPort) });
     const api = await start('query-api', {
-      DATABASE_URL: testDb.url,
+      // NATS only carries its test-stand commands to the teststand-handler.
+      ...common,
+      EP_TESTSTAND_REPLY_WINDOW_MS: '10000',
       PORT: String(apiPort),
       EXPLORER_DIR: APP_DIR,
       UPLOAD_INGEST_URL: `http://127.0.0.1:${ingestPort}`,
@@ -100,6 +118,8 @@ export async function startStack(
     throw err;
   }
   const base = `http://127.0.0.1:${apiPort}`;
+  let broker: Mosquitto | undefined;
+  let sim: StandSim | undefined;
   const uploadBase = `http://127.0.0.1:${ingestPort}`;
 
   const call: Stack['call'] = async (method, path, body, key = admin.secret) => {
@@ -159,8 +179,39 @@ export async function startStack(
         { what: `test stand event ${event.eventId} stored` },
       );
     },
+    async startTeststand(stand) {
+      broker = await startMosquitto();
+      const handlerPort = await freePort();
+      const handler = await start('teststand-handler', {
+        NATS_URL: natsUrl,
+        EP_NATS_PREFIX: prefix,
+        MQTT_URL: broker.url,
+        PORT: String(handlerPort),
+        EP_MQTT_CLIENT_ID: `${prefix}_h`,
+      });
+      await ready(`http://127.0.0.1:${handlerPort}/readyz`, handler);
+      const received: { stand: string; command: unknown }[] = [];
+      sim = createStandSim({
+        url: broker.url,
+        stands: [stand],
+        module: 'demo_module',
+        msPerWaitSecond: 200,
+        onCommand: (s, command) => received.push({ stand: s, command }),
+      });
+      await sim.start();
+      // The simulator's greeting (status 600, then 200) is stored before a command is sent.
+      await waitFor(
+        async () =>
+          (await db.selectFrom('teststand_messages').select('id').where('stand', '=', stand).execute())
+            .length >= 2 || undefined,
+        { what: `stand ${stand}'s greeting stored` },
+      );
+      return { received };
+    },
     async close() {
+      await sim?.stop();
       await stopAll();
+      await broker?.stop();
       const jsm = await jetstreamManager(nc);
       for (const stream of Object.values(names.streams))
         await jsm.streams.delete(stream).catch(() => undefined);
