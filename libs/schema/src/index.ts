@@ -23,6 +23,13 @@ export type {
 export { migrations } from './migrations/index.js';
 export { migrateToLatest } from './migrate.js';
 export {
+  UPLOAD_SUMMARY_COLUMNS,
+  POINT_DESCRIPTION_COLUMNS,
+  qualified,
+  narrowTo,
+  type PointDescriptionColumn,
+} from './columns.js';
+export {
   UPLOAD_STATUSES,
   TESTSTAND_KINDS,
   TESTSTAND_COMMAND_OUTCOMES,

@@ -1,25 +1,10 @@
-import type { PointsTable } from '@ep/schema';
+import type { PointDescriptionColumn, PointsTable } from '@ep/schema';
 import type { Selectable } from 'kysely';
 import { pointKey, type PointUpsert, type RegisteredPoint } from '../domain/readings.js';
 import type { SqlClient } from './session.js';
 
 /** The columns the upsert reads and returns, as the schema declares them. */
-type PointRow = Pick<
-  Selectable<PointsTable>,
-  | 'id'
-  | 'site_id'
-  | 'node'
-  | 'device'
-  | 'parameter'
-  | 'name'
-  | 'unit'
-  | 'kind'
-  | 'states'
-  | 'description'
-  | 'interval_seconds'
-  | 'meta'
-  | 'edited'
->;
+type PointRow = Pick<Selectable<PointsTable>, 'id' | 'site_id' | PointDescriptionColumn | 'edited'>;
 
 const toRegistered = (r: PointRow): RegisteredPoint => ({
   id: r.id,

@@ -1,5 +1,11 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Database, PointsTable } from '@ep/schema';
+import {
+  POINT_DESCRIPTION_COLUMNS,
+  qualified,
+  type Database,
+  type PointDescriptionColumn,
+  type PointsTable,
+} from '@ep/schema';
 
 // Sites and points: the hierarchy site → node → device → parameter.
 
@@ -54,22 +60,7 @@ export async function upsertSite(
 /** A point as the API lists it: its columns as the schema declares them, with its site's key and zone. */
 export type PointRow = Pick<
   Selectable<PointsTable>,
-  | 'id'
-  | 'source'
-  | 'node'
-  | 'device'
-  | 'parameter'
-  | 'name'
-  | 'unit'
-  | 'kind'
-  | 'states'
-  | 'description'
-  | 'interval_seconds'
-  | 'meta'
-  | 'first_ts'
-  | 'last_ts'
-  | 'last_value'
-  | 'last_quality'
+  'id' | 'source' | PointDescriptionColumn | 'first_ts' | 'last_ts' | 'last_value' | 'last_quality'
 > & { site: string; site_timezone: string };
 
 function pointsQuery(db: Kysely<Database>) {
@@ -81,16 +72,7 @@ function pointsQuery(db: Kysely<Database>) {
       's.key as site',
       's.timezone as site_timezone',
       'p.source',
-      'p.node',
-      'p.device',
-      'p.parameter',
-      'p.name',
-      'p.unit',
-      'p.kind',
-      'p.states',
-      'p.description',
-      'p.interval_seconds',
-      'p.meta',
+      ...qualified('p', POINT_DESCRIPTION_COLUMNS),
       'p.first_ts',
       'p.last_ts',
       'p.last_value',

@@ -1,10 +1,17 @@
-import type { Database, TeststandKind, UploadStatus, UploadsTable } from '@ep/schema';
+import {
+  UPLOAD_SUMMARY_COLUMNS,
+  qualified,
+  type Database,
+  type TeststandKind,
+  type UploadStatus,
+  type UploadsTable,
+} from '@ep/schema';
 import { sql, type Kysely, type Selectable } from 'kysely';
 
 // Uploads and test stands: read-only views of what upload-ingest and the store recorded.
 
 /** An upload as listed: its table row with the site's key in place of its id. */
-export interface UploadRow extends Omit<Selectable<UploadsTable>, 'site_id' | 'errors' | 'raw'> {
+export interface UploadRow extends Omit<Selectable<UploadsTable>, 'errors' | 'raw'> {
   site: string;
   /** received_at as PostgreSQL prints it (microseconds), for the keyset. */
   received_at_text: string;
@@ -16,27 +23,11 @@ function uploadsQuery(db: Kysely<Database>) {
   return db
     .selectFrom('uploads as u')
     .innerJoin('sites as s', 's.id', 'u.site_id')
+    .select(qualified('u', UPLOAD_SUMMARY_COLUMNS))
     .select([
-      'u.id',
-      'u.kind',
-      'u.format',
-      'u.filename',
-      'u.sha256',
-      'u.size',
       's.key as site',
-      'u.uploader',
-      'u.received_at',
       // The keyset needs microseconds, which a JS Date drops.
       sql<string>`u.received_at::text`.as('received_at_text'),
-      'u.updated_at',
-      'u.status',
-      'u.points',
-      'u.samples',
-      'u.samples_stored',
-      'u.batches',
-      'u.batches_stored',
-      'u.rejected',
-      'u.errors',
     ]);
 }
 

@@ -1,33 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ParseIssue } from '../domain/model.js';
-import type { UploadStatus } from '@ep/schema';
+import { UPLOAD_SUMMARY_COLUMNS, qualified, type UploadStatus } from '@ep/schema';
 import type { IngestTables } from './tables.js';
 
 export type UploadRow = Omit<Selectable<IngestTables['uploads']>, 'raw'> & { site: string };
 
-/** Columns of an upload without its raw bytes (which can be 100 MB). */
-const UPLOAD_COLUMNS = [
-  'u.id',
-  'u.kind',
-  'u.format',
-  'u.filename',
-  'u.sha256',
-  'u.size',
-  'u.site_id',
-  'u.uploader',
-  'u.received_at',
-  'u.updated_at',
-  'u.status',
-  'u.points',
-  'u.samples',
-  'u.samples_stored',
-  'u.batches',
-  'u.batches_stored',
-  'u.rejected',
-  'u.errors',
-  's.key as site',
-] as const;
+/** An upload's columns without its raw bytes, and its site's key. */
+const UPLOAD_COLUMNS = [...qualified('u', UPLOAD_SUMMARY_COLUMNS), 's.key as site'] as const;
 
 export async function findSite(db: Kysely<IngestTables>, key: string) {
   return db.selectFrom('sites').select(['id', 'key', 'timezone']).where('key', '=', key).executeTakeFirst();
