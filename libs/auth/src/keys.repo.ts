@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { narrowTo } from '@ep/schema';
 import type { AuthTables } from './lookup.js';
 
 // The life of an API key in the database — created, listed, revoked, touched — written once for
@@ -17,9 +18,7 @@ export interface ApiKeyRow {
   last_used_at: Date | null;
 }
 
-// Sound: DB declares these two tables as @ep/schema does; the cast only narrows the view, since
-// Kysely<DB> is not assignable to Kysely<a subset of DB>.
-const narrow = <DB extends AuthTables>(db: Kysely<DB>) => db as unknown as Kysely<AuthTables>;
+const narrow = narrowTo<AuthTables>();
 
 function keysQuery(db: Kysely<AuthTables>) {
   return db

@@ -1,4 +1,4 @@
-import type { Database } from '@ep/schema';
+import { narrowTo, type Database } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import type { StoredApiKey } from './guard.js';
 
@@ -13,9 +13,7 @@ export async function findApiKeyByPrefix<DB extends AuthTables>(
   db: Kysely<DB>,
   prefix: string,
 ): Promise<StoredApiKey | undefined> {
-  // Sound: DB declares these two tables as @ep/schema does. The cast only narrows the view,
-  // since Kysely<DB> is not assignable to Kysely<a subset of DB>.
-  const row = await (db as unknown as Kysely<AuthTables>)
+  const row = await narrowTo<AuthTables>()(db)
     .selectFrom('api_keys as k')
     .leftJoin('sites as s', 's.id', 'k.site_id')
     .select(['k.id', 'k.name', 'k.hash', 'k.scopes', 'k.revoked_at', 's.key as site'])

@@ -1,5 +1,5 @@
 import { POINT_KINDS } from '@ep/contracts';
-import type { Database } from '@ep/schema';
+import { narrowTo, type Database } from '@ep/schema';
 import { sql, type Kysely, type Transaction } from 'kysely';
 
 // A person describing a point — unit, description, display name, state labels, kind, expected
@@ -154,8 +154,7 @@ export interface EditResult {
 }
 
 type EditTables = Pick<Database, 'points' | 'point_edits' | 'sites'>;
-// Sound: callers' DB declares these tables as @ep/schema does; the cast only narrows the view.
-const narrow = <DB extends EditTables>(db: Kysely<DB>) => db as unknown as Kysely<EditTables>;
+const narrow = narrowTo<EditTables>();
 
 const jsonEqual = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
