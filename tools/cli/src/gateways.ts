@@ -1,7 +1,6 @@
 import { createDb } from '@ep/db';
+import { addGateway, GATEWAY_NAME, GatewayConfigError, listGatewayStatus, removeGateway } from '@ep/gateways';
 import { VENDORS, type Database, type Vendor } from '@ep/schema';
-
-type GatewayDatabase = Pick<Database, 'gateways' | 'gateway_status' | 'sites'>;
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
 
@@ -15,7 +14,7 @@ export const GATEWAYS_USAGE = `  gateways add <name> --site <site> --vendor pref
   gateways list                             list gateways with their last poll, success and error
   gateways remove <name>                    stop polling a gateway (its stored data stays)`;
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+type GatewayDatabase = Pick<Database, 'gateways' | 'gateway_status' | 'sites'>;
 
 export interface GatewaysIo {
   env: Record<string, string | undefined>;
@@ -53,7 +52,7 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
       case 'add': {
         if (!name)
           throw new Usage('gateways add needs a name, e.g. gateways add badock-prefect --site badock …');
-        if (!NAME.test(name))
+        if (!GATEWAY_NAME.test(name))
           throw new Usage(`gateway name "${name}" must be 1–63 lowercase letters, digits, _ or -`);
         if (!values.site) throw new Usage('gateways add needs --site <site key>');
         const vendor = values.vendor as Vendor | undefined;
@@ -67,43 +66,24 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
           );
         const interval = whole(values.interval ?? '300', '--interval', 1);
         const backfill = whole(values['backfill-days'] ?? '30', '--backfill-days', 0);
-        const site = await open()
-          .selectFrom('sites')
-          .select('id')
-          .where('key', '=', values.site)
-          .executeTakeFirst();
-        if (!site) {
-          io.err(
-            `error: unknown site "${values.site}"; add it with \`pnpm ep sites add ${values.site} --tz <IANA zone>\``,
-          );
-          return 1;
-        }
-        const clash = await open()
-          .selectFrom('gateways')
-          .select('name')
-          .where((eb) =>
-            eb.or([eb('name', '=', name), eb.and([eb('site_id', '=', site.id), eb('vendor', '=', vendor)])]),
-          )
-          .executeTakeFirst();
-        if (clash) {
-          io.err(
-            clash.name === name
-              ? `error: gateway "${name}" exists already; nothing changed`
-              : `error: site ${values.site} has a ${vendor} gateway already ("${clash.name}"); one per site and vendor`,
-          );
-          return 1;
-        }
-        await open()
-          .insertInto('gateways')
-          .values({
+        try {
+          await addGateway(open(), {
             name,
-            site_id: site.id,
+            site: values.site,
             vendor,
-            base_url: values.url,
-            interval_seconds: interval,
-            backfill_days: backfill,
-          })
-          .execute();
+            url: values.url,
+            intervalSeconds: interval,
+            backfillDays: backfill,
+          });
+        } catch (err) {
+          if (!(err instanceof GatewayConfigError)) throw err;
+          io.err(
+            err.reason === 'unknown_site'
+              ? `error: unknown site "${values.site}"; add it with \`pnpm ep sites add ${values.site} --tz <IANA zone>\``
+              : `error: ${err.message}; nothing changed`,
+          );
+          return 1;
+        }
         io.out(
           `gateway ${name} added (${vendor}, site ${values.site}, every ${interval} s, backfill ${backfill} days); ` +
             `put its secret in the file ${name} of EP_GATEWAY_SECRETS_DIR`,
@@ -112,23 +92,17 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
       }
       case 'list': {
         if (name !== undefined) throw new Usage(`unexpected argument "${name}"`);
-        const rows = await open()
-          .selectFrom('gateways as g')
-          .innerJoin('sites as s', 's.id', 'g.site_id')
-          .leftJoin('gateway_status as st', 'st.gateway_id', 'g.id')
-          .select([
-            'g.name',
-            's.key as site',
-            'g.vendor',
-            'g.base_url as url',
-            'g.interval_seconds as interval',
-            'g.backfill_days as backfill_days',
-            'st.owner',
-            'st.last_success_at as last_success',
-            'st.last_error_kind as last_error',
-          ])
-          .orderBy('g.name')
-          .execute();
+        const rows = (await listGatewayStatus(open())).map((g) => ({
+          name: g.name,
+          site: g.site,
+          vendor: g.vendor,
+          url: g.url,
+          interval: g.intervalSeconds,
+          backfill_days: g.backfillDays,
+          owner: g.owner,
+          last_success: g.lastSuccessAt,
+          last_error: g.lastError?.kind,
+        }));
         const columns = [
           'name',
           'site',
@@ -156,8 +130,7 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
       }
       case 'remove': {
         if (!name) throw new Usage('gateways remove needs a gateway name (see `pnpm ep gateways list`)');
-        const removed = await open().deleteFrom('gateways').where('name', '=', name).executeTakeFirst();
-        if (Number(removed.numDeletedRows) === 0) {
+        if (!(await removeGateway(open(), name))) {
           io.err(`error: no gateway named "${name}"`);
           return 1;
         }

@@ -118,58 +118,6 @@ export async function updateStatus(db: Db, gatewayId: number, patch: StatusPatch
     .execute();
 }
 
-export interface GatewayStatusRow {
-  name: string;
-  site: string;
-  vendor: string;
-  intervalSeconds: number;
-  owner: string | null;
-  lastPollAt: Date | null;
-  lastSuccessAt: Date | null;
-  lastDataAt: Date | null;
-  lastError: string | null;
-  lastErrorKind: string | null;
-  lastErrorAt: Date | null;
-  backfill: Record<string, unknown> | null;
-}
-
-export async function listStatus(db: Db): Promise<GatewayStatusRow[]> {
-  const rows = await db
-    .selectFrom('gateways as g')
-    .innerJoin('sites as s', 's.id', 'g.site_id')
-    .leftJoin('gateway_status as st', 'st.gateway_id', 'g.id')
-    .select([
-      'g.name',
-      's.key as site',
-      'g.vendor',
-      'g.interval_seconds',
-      'st.owner',
-      'st.last_poll_at',
-      'st.last_success_at',
-      'st.last_data_at',
-      'st.last_error',
-      'st.last_error_kind',
-      'st.last_error_at',
-      'st.backfill',
-    ])
-    .orderBy('g.name')
-    .execute();
-  return rows.map((r) => ({
-    name: r.name,
-    site: r.site,
-    vendor: r.vendor,
-    intervalSeconds: r.interval_seconds,
-    owner: r.owner,
-    lastPollAt: r.last_poll_at,
-    lastSuccessAt: r.last_success_at,
-    lastDataAt: r.last_data_at,
-    lastError: r.last_error,
-    lastErrorKind: r.last_error_kind,
-    lastErrorAt: r.last_error_at,
-    backfill: r.backfill,
-  }));
-}
-
 /** The deterministic id of a set-point change: the same change read twice is stored once. */
 export function setpointEventId(gw: GatewayConfig, e: SetpointChange): string {
   return `${gw.vendor}:${gw.site}:${e.node}.${e.device}.${e.parameter}:${new Date(e.ts).toISOString()}`;

@@ -1,4 +1,12 @@
 import { natsNames, SetpointWriteAnswerV1, type SetpointWriteRequest } from '@ep/contracts';
+import {
+  addGateway,
+  GATEWAY_NAME,
+  GatewayConfigError,
+  listGatewayConfigs,
+  listGatewayStatus,
+  removeGateway,
+} from '@ep/gateways';
 import { errorResponseSchema, HttpError } from '@ep/http';
 import { VENDORS, type Database } from '@ep/schema';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -51,7 +59,6 @@ export interface GatewayRouteDeps extends RouteDeps {
 /** Set points a Secure gateway takes (API.md: target, home and away temperatures). */
 const WRITABLE = new Set(['target_temperature', 'home_temperature', 'away_temperature']);
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const errors = (...codes: (400 | 401 | 403 | 404 | 409 | 422 | 503)[]) =>
   Object.fromEntries(codes.map((c) => [c, errorResponseSchema])) as Record<
     number,
@@ -185,43 +192,7 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const bound = onlySite(request);
-        let q = db
-          .selectFrom('gateways as g')
-          .innerJoin('sites as s', 's.id', 'g.site_id')
-          .leftJoin('gateway_status as st', 'st.gateway_id', 'g.id')
-          .select([
-            'g.name',
-            's.key as site',
-            'g.vendor',
-            'g.interval_seconds',
-            'st.owner',
-            'st.last_poll_at',
-            'st.last_success_at',
-            'st.last_data_at',
-            'st.last_error',
-            'st.last_error_kind',
-            'st.last_error_at',
-            'st.backfill',
-          ])
-          .orderBy('g.name');
-        if (bound !== null) q = q.where('s.key', '=', bound);
-        return (await q.execute()).map((r) => ({
-          name: r.name,
-          site: r.site,
-          vendor: r.vendor,
-          intervalSeconds: r.interval_seconds,
-          owner: r.owner,
-          lastPollAt: iso(r.last_poll_at),
-          lastSuccessAt: iso(r.last_success_at),
-          lagSeconds:
-            r.last_success_at && r.last_data_at
-              ? Math.max(0, (r.last_success_at.getTime() - r.last_data_at.getTime()) / 1000)
-              : null,
-          lastError: r.last_error
-            ? { kind: r.last_error_kind, message: r.last_error, at: iso(r.last_error_at) }
-            : null,
-          backfill: r.backfill,
-        }));
+        return listGatewayStatus(db, bound === null ? {} : { site: bound });
       },
     );
 
@@ -392,7 +363,7 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
           response: { 200: z.array(gatewayConfig), ...errors(401, 403) },
         },
       },
-      async () => (await configs(keysDb)).map(configJson),
+      async () => listGatewayConfigs(keysDb),
     );
     app.put(
       '/admin/gateways/:name',
@@ -404,7 +375,7 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
           summary:
             'Add a heating gateway (its secret goes in the file <name> of the poller’s EP_GATEWAY_SECRETS_DIR, never here)',
           params: z.object({
-            name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ or -'),
+            name: z.string().regex(GATEWAY_NAME, 'lowercase letters, digits, _ or -'),
           }),
           body: z.object({
             site: z.string(),
@@ -417,45 +388,18 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const { name } = request.params;
-        const b = request.body;
-        const site = await keysDb
-          .selectFrom('sites')
-          .select('id')
-          .where('key', '=', b.site)
-          .executeTakeFirst();
-        if (!site) throw notFound(`site ${b.site} (add it with PUT /api/v1/admin/sites/${b.site})`);
-        const clash = await keysDb
-          .selectFrom('gateways')
-          .select('name')
-          .where((eb) =>
-            eb.or([
-              eb('name', '=', name),
-              eb.and([eb('site_id', '=', site.id), eb('vendor', '=', b.vendor)]),
-            ]),
-          )
-          .executeTakeFirst();
-        if (clash) {
-          throw new HttpError(
-            409,
-            clash.name === name
-              ? `gateway ${name} exists already`
-              : `site ${b.site} has a ${b.vendor} gateway already (${clash.name}); one per site and vendor`,
-          );
+        try {
+          const added = await addGateway(keysDb, { name: request.params.name, ...request.body });
+          reply.code(201);
+          return added;
+        } catch (err) {
+          if (!(err instanceof GatewayConfigError)) throw err;
+          if (err.reason === 'unknown_site')
+            throw notFound(
+              `site ${request.body.site} (add it with PUT /api/v1/admin/sites/${request.body.site})`,
+            );
+          throw new HttpError(409, err.message);
         }
-        await keysDb
-          .insertInto('gateways')
-          .values({
-            name,
-            site_id: site.id,
-            vendor: b.vendor,
-            base_url: b.url,
-            interval_seconds: b.intervalSeconds,
-            backfill_days: b.backfillDays,
-          })
-          .execute();
-        reply.code(201);
-        return configJson((await configs(keysDb)).find((g) => g.name === name)!);
       },
     );
     app.delete(
@@ -471,11 +415,8 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const removed = await keysDb
-          .deleteFrom('gateways')
-          .where('name', '=', request.params.name)
-          .executeTakeFirst();
-        if (Number(removed.numDeletedRows) === 0) throw notFound(`gateway ${request.params.name}`);
+        if (!(await removeGateway(keysDb, request.params.name)))
+          throw notFound(`gateway ${request.params.name}`);
         return { removed: request.params.name };
       },
     );
@@ -488,22 +429,6 @@ export function gatewayRoutes(deps: GatewayRouteDeps): FastifyPluginAsyncZod {
   };
 }
 
-function configs(db: Kysely<Database>) {
-  return db
-    .selectFrom('gateways as g')
-    .innerJoin('sites as s', 's.id', 'g.site_id')
-    .select(['g.name', 's.key as site', 'g.vendor', 'g.base_url', 'g.interval_seconds', 'g.backfill_days'])
-    .orderBy('g.name')
-    .execute();
-}
-const configJson = (r: Awaited<ReturnType<typeof configs>>[number]) => ({
-  name: r.name,
-  site: r.site,
-  vendor: r.vendor,
-  url: r.base_url,
-  intervalSeconds: r.interval_seconds,
-  backfillDays: r.backfill_days,
-});
 const writeJson = (r: {
   id: number;
   point_id: number;
