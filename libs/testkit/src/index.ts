@@ -8,6 +8,7 @@ export {
   buildServices,
   serviceDir,
   startService,
+  startStore,
   type ServiceName,
   type ServiceProcess,
   type StartServiceOptions,

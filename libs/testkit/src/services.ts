@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { freePort } from './port.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,4 +102,36 @@ export function startService(
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
   };
+}
+
+/**
+ * measurement-store as deployed, its own process, on one test database and NATS prefix: what
+ * another service's tests and the benchmarks store through (no package depends on the store's).
+ * Resolves once it has created its streams and consumers and said it started. `env` adds or
+ * overrides settings (STORE_BATCH_WAIT_MS, …).
+ */
+export async function startStore(
+  target: { databaseUrl: string; natsUrl: string; prefix: string },
+  env: Record<string, string> = {},
+  options: StartServiceOptions = {},
+): Promise<ServiceProcess> {
+  const store = startService(
+    'measurement-store',
+    {
+      DATABASE_URL: target.databaseUrl,
+      NATS_URL: target.natsUrl,
+      EP_NATS_PREFIX: target.prefix,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    options,
+  );
+  try {
+    await store.ready;
+  } catch (err) {
+    await store.kill();
+    throw err;
+  }
+  return store;
 }

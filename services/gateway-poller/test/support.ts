@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { migrateToLatest } from '@ep/schema';
 import {
   createTestDatabase,
@@ -15,6 +14,7 @@ import {
   uniquePrefix,
   waitFor,
   type TestDatabase,
+  startStore,
 } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -66,13 +66,10 @@ export async function createBed(label: string): Promise<Bed> {
   await migrateToLatest(db);
   const prefix = uniquePrefix(label);
   const secretsDir = await mkdtemp(path.join(tmpdir(), 'ep-gw-secrets-'));
-  const store = await startMeasurementStore({
-    databaseUrl: testDb.url,
-    natsUrl: urls.natsUrl,
-    prefix,
-    logger: silentLogger(),
-    limits: { maxWaitMs: 20 },
-  });
+  const store = await startStore(
+    { databaseUrl: testDb.url, natsUrl: urls.natsUrl, prefix },
+    { STORE_BATCH_WAIT_MS: '20' },
+  );
   const pollers: GatewayPoller[] = [];
   const children: ChildProcess[] = [];
   const env = (extra: Record<string, string> = {}) => ({

@@ -6,7 +6,7 @@ import { createLogger, silentLogger } from '@ep/logger';
 import { connectNats, publish } from '@ep/nats';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { freePort, infraUrls, startService, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { infraUrls, uniquePrefix, waitFor, type TestDatabase, startStore } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
 import { parseQueryApiConfig } from '../src/config.js';
@@ -59,15 +59,7 @@ export async function queryTestEnv(label: string): Promise<QueryTestEnv> {
   const prefix = uniquePrefix(label);
   const names = natsNames(prefix);
   const natsUrl = infraUrls().natsUrl;
-  // measurement-store as deployed, its own process (query-api does not depend on its package).
-  const storeHandle = startService('measurement-store', {
-    DATABASE_URL: testDb.url,
-    NATS_URL: natsUrl,
-    EP_NATS_PREFIX: prefix,
-    PORT: String(await freePort()),
-    LOG_LEVEL: 'info',
-  });
-  await storeHandle.ready;
+  const storeHandle = await startStore({ databaseUrl: testDb.url, natsUrl, prefix });
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger });
   const js: JetStreamClient = jetstream(nc);
 

@@ -3,15 +3,9 @@ import { generateApiKey } from '@ep/auth';
 import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { connectNats } from '@ep/nats';
 import type { Database } from '@ep/schema';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import {
-  createTeststandHandler,
-  parseTeststandHandlerConfig,
-  type TeststandHandler,
-} from '@ep/teststand-handler';
 import { createStandSim, type StandSim } from '@ep/teststand-sim';
 import {
   infraUrls,
@@ -20,6 +14,10 @@ import {
   waitFor,
   type Mosquitto,
   type TestDatabase,
+  startStore,
+  startService,
+  freePort,
+  type ServiceProcess,
 } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -36,7 +34,7 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
   let db: Kysely<Database>;
   let store: { stop(): Promise<void> };
   let nc: NatsConnection;
-  let handler: TeststandHandler;
+  let handler: ServiceProcess;
   let api: QueryApi;
   let sim: StandSim;
   let base: string;
@@ -59,18 +57,17 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
         .values({ name, prefix: key.prefix, hash: key.hash, scopes: [...scopes], site_id: null })
         .execute();
     prefix = uniquePrefix('cmd');
-    store = await startMeasurementStore({ databaseUrl: testDb.url, natsUrl, prefix, logger });
-    handler = await createTeststandHandler(
-      parseTeststandHandlerConfig({
-        NATS_URL: natsUrl,
-        EP_NATS_PREFIX: prefix,
-        MQTT_URL: broker.url,
-        PORT: '0',
-        EP_MQTT_CLIENT_ID: `${prefix}_h`,
-      }),
-      { logger, exit: () => undefined },
-    );
-    await handler.lifecycle.start();
+    store = await startStore({ databaseUrl: testDb.url, natsUrl, prefix });
+    // teststand-handler as deployed, its own process (query-api does not depend on its package).
+    handler = startService('teststand-handler', {
+      NATS_URL: natsUrl,
+      EP_NATS_PREFIX: prefix,
+      MQTT_URL: broker.url,
+      PORT: String(await freePort()),
+      EP_MQTT_CLIENT_ID: `${prefix}_h`,
+      LOG_LEVEL: 'info',
+    });
+    await handler.ready;
     nc = await connectNats({ url: natsUrl, name: 'query-api-test', logger });
     api = await createQueryApi(
       parseQueryApiConfig({
@@ -99,7 +96,7 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
   afterAll(async () => {
     await sim?.stop();
     await api?.lifecycle.stop();
-    await handler?.lifecycle.stop();
+    await handler?.stop();
     await store?.stop();
     if (nc) {
       const jsm = await jetstreamManager(nc);
@@ -227,7 +224,7 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
   });
 
   it('stores the command as failed and answers 503 when no handler is running', async () => {
-    await handler.lifecycle.stop();
+    await handler.stop();
     const r = await call('POST', '/api/v1/teststands/rig1/commands', commandKey.secret, {
       commands: ['start'],
     });

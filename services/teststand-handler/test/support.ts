@@ -2,7 +2,6 @@ import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { connectNats } from '@ep/nats';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { migrateToLatest, type Database } from '@ep/schema';
 import {
   createTestDatabase,
@@ -11,6 +10,7 @@ import {
   uniquePrefix,
   type Mosquitto,
   type TestDatabase,
+  startStore,
 } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -41,12 +41,7 @@ export async function createBed(label: string): Promise<Bed> {
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger: silentLogger() });
-  const store = await startMeasurementStore({
-    databaseUrl: testDb.url,
-    natsUrl,
-    prefix,
-    logger: silentLogger(),
-  });
+  const store = await startStore({ databaseUrl: testDb.url, natsUrl, prefix });
   return {
     testDb,
     db,

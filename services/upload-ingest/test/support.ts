@@ -5,7 +5,7 @@ import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { createMigratedTestDatabase } from '@ep/schema/testing';
-import { freePort, infraUrls, startService, uniquePrefix, waitFor, type TestDatabase } from '@ep/testkit';
+import { infraUrls, uniquePrefix, waitFor, type TestDatabase, startStore } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats } from '@ep/nats';
 import type { sql } from 'kysely';
@@ -26,16 +26,7 @@ export async function uploadTestEnv(label: string, options: { maxBytes: number }
   const db = createDb<IngestTables>({ url: testDb.url, max: 3 });
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
-  // measurement-store as deployed, its own process (so upload-ingest does not depend on its
-  // package); its streams and consumer exist once it says it started.
-  const store = startService('measurement-store', {
-    DATABASE_URL: testDb.url,
-    NATS_URL: natsUrl,
-    EP_NATS_PREFIX: prefix,
-    PORT: String(await freePort()),
-    LOG_LEVEL: 'info',
-  });
-  await store.ready;
+  const store = await startStore({ databaseUrl: testDb.url, natsUrl, prefix });
   const service = await createUploadIngest(
     parseUploadIngestConfig({
       DATABASE_URL: testDb.url,

@@ -10,9 +10,8 @@ import { createDb } from '@ep/db';
 import { startPrefectSim } from '@ep/gateway-sim';
 import { createGatewayPoller, listGateways, parseGatewayPollerConfig } from '@ep/gateway-poller';
 import { silentLogger } from '@ep/logger';
-import { startMeasurementStore } from '@ep/measurement-store';
 import { migrateToLatest, type Database } from '@ep/schema';
-import { createTestDatabase, infraUrls, uniquePrefix, waitFor } from '@ep/testkit';
+import { createTestDatabase, infraUrls, uniquePrefix, waitFor, startStore } from '@ep/testkit';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +52,11 @@ export const gatewayPollSuite: Suite = {
     await migrateToLatest(db);
     const prefix = uniquePrefix('benchgw');
     const secretsDir = await mkdtemp(join(tmpdir(), 'ep-bench-gw-'));
-    const store = await startMeasurementStore({
-      databaseUrl: testDb.url,
-      natsUrl: urls.natsUrl,
-      prefix,
-      logger: silentLogger(),
-    });
+    const store = await startStore(
+      { databaseUrl: testDb.url, natsUrl: urls.natsUrl, prefix },
+      {},
+      { stderr: 'ignore' },
+    );
     try {
       for (const site of sim.sites) {
         const key = site.toLowerCase();
