@@ -106,7 +106,8 @@ export async function listTeststands(db: Kysely<Database>) {
           .selectFrom('teststand_messages as m')
           .select(['m.kind as liveness', 'm.stored_at as liveness_at'])
           .whereRef('m.stand', '=', 't.stand')
-          .where('m.kind', 'in', ['online', 'offline'])
+          // Literal, not parameters, so the planner matches the partial index's predicate.
+          .where(sql<boolean>`m.kind IN ('online', 'offline')`)
           .orderBy('m.received_at', 'desc')
           .orderBy('m.id', 'desc')
           .limit(1)
