@@ -1,7 +1,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
+import { startPrefectSim, startSecureSim } from '@ep/gateway-sim';
 import { waitFor } from '@ep/testkit';
+import { duration } from '../src/domain/time.js';
 import { launchChromium, startStack, yearOfSamples, type Stack } from './stack.js';
 
 // The explorer in headless Chromium against the real services: measurement-store, upload-ingest
@@ -317,15 +322,31 @@ describe('explorer in a browser', () => {
       data: { pressure: [1.1, 1.4, 1.9, 2.2], temperature: [20, 21, 23, 24] },
       raw: '{}',
     });
+    // Then silent: teststand-handler's liveness events for it, as it publishes them.
+    for (const [kind, revision] of [
+      ['online', 1],
+      ['offline', 2],
+    ] as const)
+      await stack.publishTeststand({
+        ...base,
+        eventId: `liveness:${Buffer.from('rig7').toString('base64url')}:${kind}:${revision}`,
+        module: '',
+        kind,
+        direction: 'platform',
+        topic: '',
+        receivedAt: at,
+        raw: '',
+      });
     await page.goto(`${stack.base}/#/teststands`);
     await page.waitForSelector('#stands');
     const { json } = await stack.call('GET', '/api/v1/teststands');
     const row = json.items.find((t: { stand: string }) => t.stand === 'rig7');
-    const text = await page.textContent('#stands');
+    expect(row.online).toBe(false);
+    const text = await page.textContent('#stands tbody tr:has(a[href="#/teststands/rig7"])');
     expect(text).toContain('rig7');
+    expect(text).toContain('offline (just now)');
     expect(text).toContain(row.powerCode === 600 ? 'on (600)' : String(row.statusCode ?? '—'));
     expect(text).toMatch(/just now|min ago/);
-    await shot('teststands');
     await page.click('#stands a');
     await page.waitForSelector('details.package .u-over');
     expect(await page.textContent('details.package table.params')).toContain('T-42');
@@ -369,6 +390,20 @@ describe('explorer in a browser', () => {
     });
     expect(await page.textContent('#command-reply')).toContain(`message ${command.reply.messageId})`);
     await shot('teststand-command');
+    // The real handler heard rig9: its liveness says online, on the stands page too.
+    await waitFor(
+      async () =>
+        (await stack.call('GET', '/api/v1/teststands')).json.items.find(
+          (t: { stand: string }) => t.stand === 'rig9',
+        )?.online === true || undefined,
+      { what: 'rig9 online', timeoutMs: 30_000 },
+    );
+    await page.goto(`${stack.base}/#/teststands`);
+    await page.waitForSelector('#stands');
+    expect(await page.textContent('#stands tbody tr:has(a[href="#/teststands/rig9"])')).toContain('online');
+    await shot('teststands');
+    await page.goto(`${stack.base}/#/teststands/rig9`);
+    await page.waitForSelector('#command-form');
     // The data package the stand sends after its wait shows on the stand's page.
     await waitFor(
       async () =>
@@ -384,6 +419,139 @@ describe('explorer in a browser', () => {
     expect(params).toContainEqual(['wait', '1']);
   });
 
+  it('gateways: status, last success, lag and the last error in words, from a real poller', async () => {
+    // The vendor clouds simulated (tools/gateway-sim), gateway-poller a real process: two
+    // Prefect sites, one of them given a wrong token, and a Secure site.
+    const clock = { start: new Date().toISOString(), rate: 1 }; // the clouds' time runs with ours
+    const prefect = await startPrefectSim({ sites: ['BADOCK', 'GOLDNEY'], nodes: 3, seed: 5, clock });
+    const secure = await startSecureSim({ sites: ['HIATT'], nodes: 2, seed: 5, clock: prefect.clock });
+    const secrets = await mkdtemp(path.join(tmpdir(), 'ep-explorer-gw-'));
+    try {
+      const gateways = [
+        {
+          name: 'pf-badock',
+          site: 'badock',
+          vendor: 'prefect',
+          url: prefect.url,
+          secret: prefect.credentials['BADOCK'],
+        },
+        {
+          name: 'pf-goldney',
+          site: 'goldney',
+          vendor: 'prefect',
+          url: prefect.url,
+          secret: { token: 'pf-wrong' },
+        },
+        {
+          name: 'sec-hiatt',
+          site: 'hiatt',
+          vendor: 'secure',
+          url: secure.url,
+          secret: secure.credentials['HIATT'],
+        },
+      ];
+      for (const g of gateways) {
+        expect(
+          (await stack.call('PUT', `/api/v1/admin/sites/${g.site}`, { timezone: 'Europe/London' })).status,
+        ).toBe(201);
+        const added = await stack.call('PUT', `/api/v1/admin/gateways/${g.name}`, {
+          site: g.site,
+          vendor: g.vendor,
+          url: g.url,
+          intervalSeconds: 15, // the poller polls at an offset inside each interval
+          backfillDays: 0,
+        });
+        expect(added.status).toBe(201);
+        await writeFile(path.join(secrets, g.name), JSON.stringify(g.secret), { mode: 0o600 });
+      }
+      await stack.startGatewayPoller(secrets, 'poller-1');
+      // Each gateway polled once: the good ones with a success and a lag, the bad one with its error.
+      const status = await waitFor(
+        async () => {
+          const { json } = await stack.call('GET', '/api/v1/gateways');
+          const by = new Map<string, Record<string, any>>(json.map((g: { name: string }) => [g.name, g])); // eslint-disable-line @typescript-eslint/no-explicit-any
+          const done =
+            typeof by.get('pf-badock')?.lagSeconds === 'number' &&
+            typeof by.get('sec-hiatt')?.lagSeconds === 'number' &&
+            by.get('pf-goldney')?.lastError;
+          return done ? by : undefined;
+        },
+        { what: 'each gateway polled', timeoutMs: 60_000 },
+      );
+      const bad = status.get('pf-goldney')!;
+      expect(bad.lastError.kind).toBe('auth_refused');
+      expect(bad.lastSuccessAt).toBeNull();
+
+      await page.goto(`${stack.base}/#/gateways`);
+      const readRows = async () => {
+        await page.waitForSelector('#gateways');
+        return page.$$eval('#gateways tbody tr', (trs) =>
+          trs.map((tr) => ({
+            name: tr.getAttribute('data-gateway'),
+            state: tr.querySelector('.state')!.textContent,
+            lastSuccess: tr.querySelector('.last-success')!.textContent,
+            lag: tr.querySelector('.lag')!.textContent,
+            lastError: tr.querySelector('.last-error')!.textContent,
+            owner: tr.lastElementChild!.textContent,
+          })),
+        );
+      };
+      // The poller keeps polling every 15 s, so each lag moves: the page is read until it and
+      // the API's answer just after it are of the same polls (a page that never shows the API's
+      // lag times out here).
+      let rows = await readRows();
+      const lags = await waitFor(
+        async () => {
+          const { json } = await stack.call('GET', '/api/v1/gateways');
+          const now = new Map<string, string>(
+            json.map((g: { name: string; lagSeconds: number | null }) => [
+              g.name,
+              g.lagSeconds === null ? '—' : duration(g.lagSeconds),
+            ]),
+          );
+          if (rows.every((r) => r.lag === now.get(r.name!))) return now;
+          await page.reload();
+          rows = await readRows();
+          return undefined;
+        },
+        { what: 'the page showing the lags the API gives', timeoutMs: 60_000 },
+      );
+      const lag = (name: string) => lags.get(name);
+      expect(rows).toEqual([
+        {
+          name: 'pf-badock',
+          state: 'ok',
+          lastSuccess: expect.stringMatching(/just now|min ago/),
+          lag: lag('pf-badock'),
+          lastError: '—',
+          owner: 'poller-1',
+        },
+        {
+          name: 'pf-goldney',
+          state: 'failing: credentials refused',
+          lastSuccess: 'never',
+          lag: '—',
+          lastError: expect.stringContaining(bad.lastError.message),
+          owner: 'poller-1',
+        },
+        {
+          name: 'sec-hiatt',
+          state: 'ok',
+          lastSuccess: expect.stringMatching(/just now|min ago/),
+          lag: lag('sec-hiatt'),
+          lastError: '—',
+          owner: 'poller-1',
+        },
+      ]);
+      expect(bad.lastError.message).toMatch(/credentials refused/);
+      await shot('gateways');
+    } finally {
+      await prefect.close();
+      await secure.close();
+      await rm(secrets, { recursive: true, force: true });
+    }
+  });
+
   it('works at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${stack.base}/#/plot?points=${yearPointId}`);
@@ -391,7 +559,7 @@ describe('explorer in a browser', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shot('phone-plot');
-    for (const hash of [`#/sites/${SITE}`, '#/uploads', '#/teststands']) {
+    for (const hash of [`#/sites/${SITE}`, '#/uploads', '#/teststands', '#/gateways']) {
       await page.goto(`${stack.base}/${hash}`);
       await page.waitForSelector('#view h1');
       await page.waitForFunction(

@@ -23,7 +23,7 @@ import { chromium, type Browser } from 'playwright-core';
 /**
  * The real system the explorer talks to, for its browser tests and benchmark: a fresh migrated
  * database, its own NATS prefix, measurement-store, upload-ingest and query-api each running as
- * its own process (testkit's startService: the package's `start` script), query-api serving the built app
+ * its own process (teststand-handler and gateway-poller too, for the tests that need them) (testkit's startService: the package's `start` script), query-api serving the built app
  * and forwarding /upload/* to upload-ingest. Only the first admin key is inserted directly.
  */
 export interface Stack {
@@ -46,6 +46,12 @@ export interface Stack {
    * `demo_module`) in this process; resolves once the stand's greeting is stored. close() stops them.
    */
   startTeststand(stand: string): Promise<{ received: { stand: string; command: unknown }[] }>;
+  /**
+   * Starts, for the gateways test only, gateway-poller as a process on this stack's database and
+   * NATS prefix, reading gateway credentials from `secretsDir`; close() stops it and removes its
+   * lease bucket.
+   */
+  startGatewayPoller(secretsDir: string, replicaId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -208,12 +214,29 @@ export async function startStack(
       );
       return { received };
     },
+    async startGatewayPoller(secretsDir, replicaId) {
+      const pollerPort = await freePort();
+      const poller = await start('gateway-poller', {
+        ...common,
+        PORT: String(pollerPort),
+        EP_GATEWAY_SECRETS_DIR: secretsDir,
+        EP_GATEWAY_REPLICA_ID: replicaId,
+        EP_GATEWAY_TICK_MS: '200',
+      });
+      await ready(`http://127.0.0.1:${pollerPort}/readyz`, poller);
+    },
     async close() {
       await sim?.stop();
       await stopAll();
       await broker?.stop();
       const jsm = await jetstreamManager(nc);
-      for (const stream of Object.values(names.streams))
+      // The streams, and the KV buckets (streams KV_<bucket>) of the poller's leases and the
+      // handler's stand liveness.
+      for (const stream of [
+        ...Object.values(names.streams),
+        `KV_${prefix}_gateway_leases`,
+        `KV_${prefix.toUpperCase()}_TESTSTAND_LIVENESS`,
+      ])
         await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
       await db.destroy();

@@ -301,6 +301,68 @@ describe('test stands', () => {
   });
 });
 
+describe('test stand liveness', () => {
+  // teststand-handler's liveness events, in the shape it publishes them (adapters/liveness.ts),
+  // through the store's teststand consumer.
+  const liveness = (stand: string, kind: 'online' | 'offline', revision: number, receivedAt: string) =>
+    env.publishTeststand({
+      v: 1,
+      eventId: `liveness:${Buffer.from(stand).toString('base64url')}:${kind}:${revision}`,
+      stand,
+      module: '',
+      kind,
+      direction: 'platform',
+      topic: '',
+      receivedAt,
+      raw: '',
+      valid: true,
+      errors: [],
+    });
+  const stand = async (name: string) =>
+    (await env.get('/api/v1/teststands', keys.read)).json.items.filter(
+      (t: { stand: string }) => t.stand === name,
+    );
+
+  it('flags each stand online or offline by the handler’s latest liveness event', async () => {
+    // rig1's messages came without the handler's liveness: unknown, not guessed.
+    expect(await stand('rig1')).toEqual([
+      expect.objectContaining({ stand: 'rig1', online: null, livenessChangedAt: null }),
+    ]);
+    const t0 = '2026-02-01T10:00:00Z';
+    await env.publishTeststand({
+      v: 1,
+      eventId: 'rig5-status-1',
+      stand: 'rig5',
+      module: 'pump',
+      kind: 'status',
+      direction: 'inbound',
+      topic: 'rig5/pump/Inbound',
+      receivedAt: t0,
+      raw: '{}',
+      valid: true,
+      msgType: 'status',
+      statusCode: 200,
+    });
+    await liveness('rig5', 'online', 3, t0);
+    const [on] = await stand('rig5');
+    expect(on).toMatchObject({ module: 'pump', online: true, lastSeen: t0 });
+    expect(Date.parse(on.livenessChangedAt)).not.toBeNaN();
+    // Heard once, then silent: the offline event carries the same time as the online one.
+    await liveness('rig5', 'offline', 9, t0);
+    expect(await stand('rig5')).toEqual([
+      expect.objectContaining({ module: 'pump', online: false, lastSeen: t0 }),
+    ]);
+    const history = await env.get('/api/v1/teststands/rig5/messages?kind=offline', keys.read);
+    expect(history.json.items.map((m: { eventId: string }) => m.eventId)).toEqual([
+      `liveness:${Buffer.from('rig5').toString('base64url')}:offline:9`,
+    ]);
+    // Heard again.
+    const t1 = '2026-02-01T10:05:00Z';
+    await liveness('rig5', 'online', 12, t1);
+    expect(await stand('rig5')).toEqual([expect.objectContaining({ module: 'pump', online: true })]);
+  });
+});
+
 describe('admin', () => {
   it('creates a key whose secret is shown once and works, binding it to a known site only', async () => {
     const created = await env.call('POST', '/api/v1/admin/keys', env.adminKey, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { age, formatLocal, toLocalInput, toLocalIso, tzOffsetMs, zonedToUtc } from './time.js';
+import { age, duration, formatLocal, toLocalInput, toLocalIso, tzOffsetMs, zonedToUtc } from './time.js';
 
 const CHI = 'America/Chicago';
 
@@ -33,5 +33,23 @@ describe('site local time', () => {
     expect(age(now - 3 * 3600_000, now)).toBe('3 h ago');
     expect(age(now - 86_400_000, now)).toBe('1 day ago');
     expect(age(now - 3 * 365 * 86_400_000, now)).toBe('3 years ago');
+  });
+});
+
+describe('durations', () => {
+  it('says a lag in the largest sensible unit', () => {
+    expect([0, 42.4, 89, 90, 720, 5399, 5400, 12_600, 172_799, 172_800, 864_000].map(duration)).toEqual([
+      '0 s',
+      '42 s',
+      '89 s',
+      '2 min',
+      '12 min',
+      '90 min',
+      '1.5 h',
+      '3.5 h',
+      '48 h',
+      '2 days',
+      '10 days',
+    ]);
   });
 });

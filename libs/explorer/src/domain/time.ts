@@ -80,3 +80,11 @@ export function age(ms: number, now: number): string {
   const d = Math.floor(s / 86_400);
   return d < 730 ? `${d} day${d === 1 ? '' : 's'} ago` : `${Math.floor(d / 365)} years ago`;
 }
+
+/** A length of time in the largest sensible unit: `40 s`, `12 min`, `3.5 h`, `2 days`. */
+export function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Number((seconds / 3600).toFixed(1))} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}

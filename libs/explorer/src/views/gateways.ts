@@ -1,8 +1,16 @@
 import { api, type Features } from '../api.js';
 import { errorBox, h, setView } from '../dom.js';
-import { age } from '../domain/time.js';
+import { gatewayState, type GatewayStatus } from '../domain/gateways.js';
+import { age, duration, formatLocal } from '../domain/time.js';
 
-/** Gateway status, when this server has gateway-poller's `GET /api/v1/gateways`. */
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+const when = (iso: string | null, now: number, cls: string) =>
+  iso === null
+    ? h('td', { class: cls }, 'never')
+    : h('td', { class: cls, title: formatLocal(Date.parse(iso), ZONE) }, age(Date.parse(iso), now));
+
+/** Gateway status, when this server has `GET /api/v1/gateways`. */
 export async function gatewaysView(available: Features): Promise<void> {
   if (!available.gateways) {
     setView(
@@ -13,42 +21,77 @@ export async function gatewaysView(available: Features): Promise<void> {
   }
   setView(h('h1', {}, 'Gateways'), h('p', { class: 'muted' }, 'Loading…'));
   try {
-    const body = await api<{ items: Record<string, unknown>[] }>('/api/v1/gateways');
+    const items = await api<GatewayStatus[]>('/api/v1/gateways');
     const now = Date.now();
-    const cell = (v: unknown) => {
-      if (v === null || v === undefined) return '—';
-      if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return age(Date.parse(v), now);
-      return typeof v === 'object' ? JSON.stringify(v) : String(v);
-    };
-    const columns = [...new Set(body.items.flatMap((g) => Object.keys(g)))];
+    const header = ['gateway', 'site', 'vendor', 'status', 'last success', 'lag', 'last error', 'polled by'];
     setView(
       h('h1', {}, 'Gateways'),
-      body.items.length === 0
-        ? h('p', {}, 'No gateway configured.')
+      items.length === 0
+        ? h('p', {}, 'No gateway configured (ep gateways add).')
         : h(
-            'table',
-            { id: 'gateways' },
+            'div',
+            { class: 'scroll' },
             h(
-              'thead',
-              {},
+              'table',
+              { id: 'gateways' },
               h(
-                'tr',
+                'thead',
                 {},
-                columns.map((c) => h('th', {}, c)),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              body.items.map((g) =>
                 h(
                   'tr',
                   {},
-                  columns.map((c) => h('td', {}, cell(g[c]))),
+                  header.map((t) => h('th', {}, t)),
                 ),
+              ),
+              h(
+                'tbody',
+                {},
+                items.map((g) => {
+                  const state = gatewayState(g, now);
+                  const err = g.lastError;
+                  return h(
+                    'tr',
+                    { 'data-gateway': g.name },
+                    h('th', { scope: 'row' }, g.name),
+                    h('td', {}, g.site),
+                    h('td', {}, g.vendor),
+                    h('td', { class: `state ${state.cls}` }, state.text),
+                    when(g.lastSuccessAt, now, 'last-success'),
+                    h(
+                      'td',
+                      {
+                        class: 'lag num',
+                        title: 'last success minus the newest sample it brought',
+                      },
+                      g.lagSeconds === null ? '—' : duration(g.lagSeconds),
+                    ),
+                    h(
+                      'td',
+                      { class: 'last-error' },
+                      err
+                        ? [
+                            err.message,
+                            err.at
+                              ? h(
+                                  'span',
+                                  { class: 'muted', title: formatLocal(Date.parse(err.at), ZONE) },
+                                  ` (${age(Date.parse(err.at), now)})`,
+                                )
+                              : null,
+                          ]
+                        : '—',
+                    ),
+                    h('td', {}, g.owner ?? '—'),
+                  );
+                }),
               ),
             ),
           ),
+      h(
+        'p',
+        { class: 'muted' },
+        `Times in your browser’s zone, ${ZONE}. Lag: how far behind the newest sample of the last good poll was.`,
+      ),
     );
   } catch (err) {
     setView(h('h1', {}, 'Gateways'), errorBox(err));

@@ -9,6 +9,9 @@ interface StandModule {
   powerCode: number | null;
   statusCode: number | null;
   lastSeen: string;
+  /** teststand-handler's latest liveness event for the stand; null before its first. */
+  online: boolean | null;
+  livenessChangedAt: string | null;
 }
 
 interface Message {
@@ -28,6 +31,19 @@ interface Message {
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const power = (code: number | null) =>
   code === 600 ? 'on (600)' : code === 610 ? 'off (610)' : code === null ? '—' : String(code);
+/** Online / offline in words, with since when, as the handler last decided it. */
+function liveness(t: StandModule, now: number): HTMLElement {
+  if (t.online === null) return h('td', { title: 'no liveness event from teststand-handler yet' }, '—');
+  const since = t.livenessChangedAt ? Date.parse(t.livenessChangedAt) : null;
+  return h(
+    'td',
+    {
+      class: t.online ? 'ok' : 'bad',
+      title: since === null ? null : `since ${formatLocal(since, ZONE)}`,
+    },
+    t.online ? 'online' : `offline${since === null ? '' : ` (${age(since, now)})`}`,
+  );
+}
 const COLORS = ['#1f6feb', '#d9480f', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285'];
 
 export async function teststandsView(): Promise<void> {
@@ -51,7 +67,7 @@ export async function teststandsView(): Promise<void> {
                 h(
                   'tr',
                   {},
-                  ['stand', 'module', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)),
+                  ['stand', 'module', 'liveness', 'power', 'status', 'last seen'].map((t) => h('th', {}, t)),
                 ),
               ),
               h(
@@ -67,6 +83,7 @@ export async function teststandsView(): Promise<void> {
                       h('a', { href: `#/teststands/${encodeURIComponent(t.stand)}` }, t.stand),
                     ),
                     h('td', {}, t.module || '(stand)'),
+                    liveness(t, now),
                     h('td', {}, power(t.powerCode)),
                     h('td', {}, t.statusCode ?? '—'),
                     h(

@@ -80,12 +80,43 @@ export async function findUpload(
 
 export type TeststandRow = Awaited<ReturnType<typeof listTeststands>>[number];
 
+/**
+ * Stands with their state and liveness. A stand's online flag is teststand-handler's latest
+ * `online` / `offline` event for it (the handler alone applies EP_TESTSTAND_OFFLINE_AFTER_MS, so
+ * the flag and the event history cannot disagree); null while the handler has published none.
+ * Latest = newest received_at (an offline event carries the stand's last-seen time, so it never
+ * sorts after the online event that follows it), then id for the one tie: a stand heard once,
+ * whose online and offline events both carry that one message's time.
+ */
 export async function listTeststands(db: Kysely<Database>) {
   return db
-    .selectFrom('teststands')
-    .select(['stand', 'module', 'power_code', 'status_code', 'updated_at', 'last_seen'])
-    .orderBy('stand')
-    .orderBy('module')
+    .selectFrom('teststands as t')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('teststand_messages as m')
+          .select(['m.kind as liveness', 'm.stored_at as liveness_at'])
+          .whereRef('m.stand', '=', 't.stand')
+          // Literal, not parameters, so the planner matches the partial index's predicate.
+          .where(sql<boolean>`m.kind IN ('online', 'offline')`)
+          .orderBy('m.received_at', 'desc')
+          .orderBy('m.id', 'desc')
+          .limit(1)
+          .as('l'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      't.stand',
+      't.module',
+      't.power_code',
+      't.status_code',
+      't.updated_at',
+      't.last_seen',
+      'l.liveness',
+      'l.liveness_at',
+    ])
+    .orderBy('t.stand')
+    .orderBy('t.module')
     .execute();
 }
 

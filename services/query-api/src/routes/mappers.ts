@@ -113,4 +113,6 @@ export const teststandJson = (t: TeststandRow) => ({
   statusCode: t.status_code,
   updatedAt: iso(t.updated_at),
   lastSeen: iso(t.last_seen),
+  online: t.liveness === null ? null : t.liveness === 'online',
+  livenessChangedAt: isoOrNull(t.liveness_at),
 });

@@ -222,7 +222,16 @@ export const teststand = z
     powerCode: z.number().int().nullable().describe('600 on, 610 off'),
     statusCode: z.number().int().nullable(),
     updatedAt: isoTime,
-    lastSeen: isoTime,
+    lastSeen: isoTime.describe('when this module of the stand last sent a message'),
+    online: z
+      .boolean()
+      .nullable()
+      .describe(
+        'the stand (all its modules) per teststand-handler’s latest liveness event: false once it was silent for longer than the handler’s EP_TESTSTAND_OFFLINE_AFTER_MS, true again when heard; null while the handler has sent no liveness event for it',
+      ),
+    livenessChangedAt: isoTime
+      .nullable()
+      .describe('when EP recorded that latest liveness event (the stand went online or offline)'),
   })
   .describe('Teststand');
 

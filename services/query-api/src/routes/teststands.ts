@@ -1,4 +1,5 @@
 import { HttpError } from '@ep/http';
+import { TESTSTAND_KINDS } from '@ep/schema';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -55,7 +56,10 @@ export function teststandRoutes({ db }: RouteDeps): FastifyPluginAsyncZod {
           params: z.object({ stand: z.string() }),
           querystring: z.object({
             type: z.string().optional().describe('message type (msgType)'),
-            kind: z.enum(['status', 'data', 'result', 'command', 'rejected']).optional(),
+            kind: z
+              .enum(TESTSTAND_KINDS)
+              .optional()
+              .describe('online / offline: the liveness events teststand-handler records'),
             from: z.string().optional().describe('received at or after: ISO-8601 or epoch ms'),
             to: z.string().optional().describe('received before: ISO-8601 or epoch ms'),
             cursor: s.cursorParam,

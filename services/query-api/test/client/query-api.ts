@@ -2384,8 +2384,12 @@ export interface operations {
                             statusCode: number | null;
                             /** @description ISO-8601 instant */
                             updatedAt: string;
-                            /** @description ISO-8601 instant */
+                            /** @description when this module of the stand last sent a message */
                             lastSeen: string;
+                            /** @description the stand (all its modules) per teststand-handler’s latest liveness event: false once it was silent for longer than the handler’s EP_TESTSTAND_OFFLINE_AFTER_MS, true again when heard; null while the handler has sent no liveness event for it */
+                            online: boolean | null;
+                            /** @description when EP recorded that latest liveness event (the stand went online or offline) */
+                            livenessChangedAt: string | null;
                         }[];
                     };
                 };
@@ -2439,7 +2443,8 @@ export interface operations {
             query?: {
                 /** @description message type (msgType) */
                 type?: string;
-                kind?: "status" | "data" | "result" | "command" | "rejected";
+                /** @description online / offline: the liveness events teststand-handler records */
+                kind?: "status" | "data" | "result" | "command" | "rejected" | "online" | "offline";
                 /** @description received at or after: ISO-8601 or epoch ms */
                 from?: string;
                 /** @description received before: ISO-8601 or epoch ms */
