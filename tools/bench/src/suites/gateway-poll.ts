@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { BenchContext, Suite } from '../harness.js';
+import { buildServices } from '../services.js';
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
@@ -52,10 +53,12 @@ export const gatewayPollSuite: Suite = {
     await migrateToLatest(db);
     const prefix = uniquePrefix('benchgw');
     const secretsDir = await mkdtemp(join(tmpdir(), 'ep-bench-gw-'));
+    // The store as deployed (start:dist), its own process, as the other suites run services.
+    buildServices('measurement-store');
     const store = await startStore(
       { databaseUrl: testDb.url, natsUrl: urls.natsUrl, prefix },
-      {},
-      { stderr: 'ignore' },
+      { LOG_LEVEL: 'info' },
+      { mode: 'dist', stderr: 'ignore' },
     );
     try {
       for (const site of sim.sites) {
