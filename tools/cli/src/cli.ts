@@ -8,12 +8,11 @@ import {
   revokeApiKey,
 } from '@ep/auth';
 import { runTeststandsCli, TESTSTANDS_USAGE } from './teststands.js';
-import { createDb } from '@ep/db';
 import { migrateToLatest } from '@ep/schema';
 import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
 import { GATEWAYS_USAGE, runGatewaysCli } from './gateways.js';
-import { databaseKnowsZone, type CliTables, findSite, insertSite, listSites } from './db.js';
+import { commandDb, databaseKnowsZone, type CliTables, findSite, insertSite, listSites } from './db.js';
 import { POINTS_USAGE, runPoints } from './points.js';
 
 /** Exit codes: 0 done, 1 failed (database, not found, conflict), 2 usage (bad command or arguments). */
@@ -91,13 +90,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'points' && !argv.includes('--help') && !argv.includes('-h'))
     return runPoints(argv.slice(1), io);
   if (argv[0] === 'teststands') return runTeststandsCli(argv.slice(1), io);
-  let db: Kysely<CliTables> | undefined;
-  const open = () =>
-    (db ??= createDb<CliTables>({
-      url: io.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/ep',
-      max: 2,
-      applicationName: 'ep-cli',
-    }));
+  const { open, close } = commandDb<CliTables>(io.env, 2);
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -256,7 +249,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failed;
   } finally {
-    await db?.destroy();
+    await close();
   }
 }
 

@@ -1,3 +1,4 @@
+import { createDb } from '@ep/db';
 import type { Database } from '@ep/schema';
 import { sql, type Kysely, type Selectable } from 'kysely';
 
@@ -6,6 +7,25 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 /** The tables the CLI's commands touch (`migrate` itself takes any Kysely). */
 export type CliTables = Pick<Database, 'sites' | 'api_keys'>;
 type Db = Kysely<CliTables>;
+
+/**
+ * A command's database, opened on first use (a usage error never connects) from DATABASE_URL or
+ * the local default, and closed by the command when it ends.
+ */
+export function commandDb<T>(env: Record<string, string | undefined>, max = 1) {
+  let db: Kysely<T> | undefined;
+  return {
+    open: (): Kysely<T> =>
+      (db ??= createDb<T>({
+        url: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/ep',
+        max,
+        applicationName: 'ep-cli',
+      })),
+    close: async (): Promise<void> => {
+      await db?.destroy();
+    },
+  };
+}
 
 export type SiteRow = Selectable<Database['sites']>;
 

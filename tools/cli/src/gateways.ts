@@ -1,8 +1,7 @@
-import { createDb } from '@ep/db';
 import { addGateway, GATEWAY_NAME, GatewayConfigError, listGatewayStatus, removeGateway } from '@ep/gateways';
 import { VENDORS, type Database, type Vendor } from '@ep/schema';
-import type { Kysely } from 'kysely';
 import { parseArgs } from 'node:util';
+import { commandDb } from './db.js';
 
 /**
  * `ep gateways add|list|remove`: heating gateways are configuration, not code. Credentials are
@@ -26,13 +25,7 @@ class Usage extends Error {}
 
 /** Runs `ep gateways …` (argv after `gateways`); returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<number> {
-  let db: Kysely<GatewayDatabase> | undefined;
-  const open = () =>
-    (db ??= createDb<GatewayDatabase>({
-      url: io.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/ep',
-      max: 1,
-      applicationName: 'ep-cli',
-    }));
+  const { open, close } = commandDb<GatewayDatabase>(io.env);
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -149,7 +142,7 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   } finally {
-    await db?.destroy();
+    await close();
   }
 }
 

@@ -1,4 +1,3 @@
-import { createDb } from '@ep/db';
 import {
   applyMetadataCsv,
   editPoint,
@@ -11,6 +10,7 @@ import type { Database } from '@ep/schema';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { commandDb } from './db.js';
 
 // `pnpm ep points …`: describing points from the command line, through the same use case as
 // query-api's PATCH /api/v1/points/{id} and metadata CSV (@ep/points). Changes are recorded as
@@ -42,13 +42,7 @@ function pointId(value: string | undefined, command: string): number {
 
 /** Runs `points <sub> …`; returns the exit code (0 done, 1 failed or refused, 2 usage). */
 export async function runPoints(argv: string[], io: Io): Promise<number> {
-  let db: ReturnType<typeof createDb<Database>> | undefined;
-  const open = () =>
-    (db ??= createDb<Database>({
-      url: io.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/ep',
-      max: 1,
-      applicationName: 'ep-cli',
-    }));
+  const { open, close } = commandDb<Database>(io.env);
   const by = `cli:${io.env['USER'] || userInfo().username}`;
   try {
     const { values, positionals } = parseArgs({
@@ -141,6 +135,6 @@ export async function runPoints(argv: string[], io: Io): Promise<number> {
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failed;
   } finally {
-    await db?.destroy();
+    await close();
   }
 }
