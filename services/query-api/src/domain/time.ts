@@ -39,6 +39,36 @@ export function parseTimeZone(value: string, parameter = 'tz'): string {
   }
 }
 
+/** The `tz` a request asks for: the keyword `site`, or a zone (canonical IANA name). */
+export type RequestedZone = 'site' | string;
+
+/**
+ * The `tz` parameter: `site` (the zone of the point's site), or an IANA name (`UTC` included);
+ * undefined when absent. Checked before anything is read, so a bad zone is a 400 naming `tz`.
+ */
+export function parseRequestedZone(value: string | undefined): RequestedZone | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'site') return 'site';
+  try {
+    return parseTimeZone(value, 'tz');
+  } catch {
+    throw badParameter(
+      'tz',
+      `unknown time zone "${value}"; use site (the site's own zone), UTC or an IANA name such as Europe/London`,
+    );
+  }
+}
+
+/** The zone a request answers in: the site's for `site`, `fallback` when tz is absent. */
+export function answerZone(
+  requested: RequestedZone | undefined,
+  siteTz: string,
+  fallback: 'site' | 'UTC',
+): string {
+  const zone = requested ?? fallback;
+  return zone === 'site' ? siteTz : zone;
+}
+
 export function parseInterval(value: string): Interval {
   if ((INTERVALS as readonly string[]).includes(value)) return value as Interval;
   throw badParameter('interval', `unknown interval "${value}"; allowed: ${INTERVALS.join(', ')}`);
