@@ -126,7 +126,9 @@ export async function samplesCsv(
     tz,
   );
   const local = tz !== 'UTC';
-  const header = local ? [timeHeader('time', tz), OFFSET_HEADER, 'value', 'quality'] : ['ts', 'value', 'quality'];
+  const header = local
+    ? [timeHeader('time', tz), OFFSET_HEADER, 'value', 'quality']
+    : ['ts', 'value', 'quality'];
   return csvStream(source, header, !local, local);
 }
 

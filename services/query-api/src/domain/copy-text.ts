@@ -191,14 +191,7 @@ export function csvLineRewriter(
         ? Buffer.concat([input, Buffer.from([NL])])
         : input;
     const out = Buffer.allocUnsafe(bytes.length * 2 + 16);
-    const r = rewriteCopyBytes(
-      bytes,
-      local ? 'csv-local' : 'csv',
-      utc,
-      Number.MAX_SAFE_INTEGER,
-      out,
-      true,
-    );
+    const r = rewriteCopyBytes(bytes, local ? 'csv-local' : 'csv', utc, Number.MAX_SAFE_INTEGER, out, true);
     carry = bytes.subarray(r.consumed);
     return out.subarray(0, r.written);
   };

@@ -186,9 +186,7 @@ export const seriesQuery = z.object({
   tz: tzParam.describe(
     'site (the zone of the first point’s site, the default) or an IANA time zone; see format',
   ),
-  format: formatParam(
-    'ts,<name> (<id>)… in UTC; time (<tz>),UTC offset (h),<name> (<id>)… in another zone',
-  ),
+  format: formatParam('ts,<name> (<id>)… in UTC; time (<tz>),UTC offset (h),<name> (<id>)… in another zone'),
 });
 
 export const seriesResponse = z
