@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import { DateTime } from 'luxon';
 import { badParameter } from './errors.js';
 
@@ -314,14 +315,14 @@ export function chooseSource(
  * zones had before standard time (Chicago until 1883: -05:50:36), again as PostgreSQL prints them.
  */
 export function formatInstant(ms: number, tz: string): string {
-  const offset = tz === 'UTC' ? 0 : zoneOffsetMs(ms, tz);
+  if (tz === 'UTC') return formatUtc(ms);
+  const offset = zoneOffsetMs(ms, tz);
   const iso = new Date(ms + offset).toISOString();
   // Bucket edges are whole minutes: drop ".000" rather than print it thousands of times.
   const local =
     iso.charCodeAt(20) === 48 && iso.charCodeAt(21) === 48 && iso.charCodeAt(22) === 48
       ? iso.slice(0, 19)
       : iso.slice(0, 23);
-  if (tz === 'UTC') return `${local}Z`;
   // Offsets are whole seconds (tzdata's LMT ones too): zoneOffsetMs reads a wall clock in seconds.
   const abs = Math.round(Math.abs(offset) / 1000);
   const hh = Math.floor(abs / 3600);
