@@ -175,6 +175,8 @@ export async function samplesXlsx(
         const end = text.lastIndexOf('\n') + 1;
         addLines(text.slice(0, end));
         carry = text.slice(end);
+        // A slow download pauses the COPY here rather than piling the file up in memory.
+        await book.drained();
       }
       addLines(carry);
       await book.end();

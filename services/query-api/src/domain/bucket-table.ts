@@ -42,7 +42,10 @@ export function bucketXlsx(table: BucketTable, tz: string, sheet: string): Reada
       for (let i = 0; i < table.rows.length && !book.closed; i++) {
         const r = table.rows[i]!;
         book.addRow(localTime(r.start, tz), r.values);
-        if (i % BATCH === BATCH - 1) await new Promise((done) => setImmediate(done));
+        if (i % BATCH === BATCH - 1) {
+          await new Promise((done) => setImmediate(done));
+          await book.drained();
+        }
       }
       await book.end();
     } catch (err) {

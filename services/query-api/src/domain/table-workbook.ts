@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { formatOffsetHours, OFFSET_HEADER, timeHeader, type LocalTime } from './local-time.js';
@@ -12,6 +13,11 @@ export interface TableWorkbook {
   stream: Readable;
   /** One row: its local time (a date cell and the offset in hours), then one cell per column. */
   addRow(at: LocalTime, values: readonly (number | string | null)[]): void;
+  /**
+   * Resolves when the reader has caught up: call it between batches of rows, so a slow download
+   * holds back the rows (and the COPY under them) instead of buffering the zip in memory.
+   */
+  drained(): Promise<void>;
   /** Writes the end of the sheet and of the file. */
   end(): Promise<void>;
   /** The client went away: nothing more is written. */
@@ -54,6 +60,9 @@ export function tableWorkbook(
     addRow(at, values) {
       if (closed) return;
       ws.addRow([new Date(at.wall), formatOffsetHours(at.offset), ...values]).commit();
+    },
+    async drained() {
+      while (!closed && stream.writableNeedDrain) await once(stream, 'drain');
     },
     async end() {
       if (closed) return;
