@@ -9,9 +9,9 @@
  * or "…Z" in UTC — or, in `csv-local`, as the two columns spreadsheets read (domain/local-time.ts):
  * the wall clock "2017-11-05 01:00:00" and the UTC offset in hours, "-6".
  */
-export type RowFormat = 'json' | 'csv' | 'csv-local';
+import { formatOffsetHours, pgOffsetMs } from './local-time.js';
 
-import { formatOffsetHours } from './local-time.js';
+export type RowFormat = 'json' | 'csv' | 'csv-local';
 
 const PLUS = 43;
 const MINUS = 45;
@@ -44,9 +44,7 @@ const offsetHoursText = new Map<string, string>();
 export function offsetHoursFromPg(offset: string): string {
   const known = offsetHoursText.get(offset);
   if (known !== undefined) return known;
-  const [h = '0', m = '0', sec = '0'] = offset.slice(1).split(':');
-  const seconds = Number(h) * 3600 + Number(m) * 60 + Number(sec);
-  const text = String(formatOffsetHours((offset[0] === '-' ? -seconds : seconds) * 1000));
+  const text = String(formatOffsetHours(pgOffsetMs(offset)));
   if (offsetHoursText.size < 1000) offsetHoursText.set(offset, text);
   return text;
 }

@@ -48,7 +48,12 @@ export function localTimeFromPg(text: string): LocalTime {
       Number(text.slice(14, 16)),
       Number(text.slice(17, 19)),
     ) + (at > 19 ? Math.round(Number(`0${text.slice(19, at)}`) * 1000) : 0);
-  const [h = '0', m = '0', s = '0'] = text.slice(at + 1).split(':');
+  return { wall, offset: pgOffsetMs(text.slice(at)) };
+}
+
+/** A PostgreSQL offset ("+05", "-05:30", "-05:50:36") in ms. */
+export function pgOffsetMs(offset: string): number {
+  const [h = '0', m = '0', s = '0'] = offset.slice(1).split(':');
   const seconds = Number(h) * 3600 + Number(m) * 60 + Number(s);
-  return { wall, offset: (text[at] === '-' ? -seconds : seconds) * 1000 };
+  return (offset[0] === '-' ? -seconds : seconds) * 1000;
 }
