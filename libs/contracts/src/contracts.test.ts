@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  formatUtc,
   messageCatalogue,
   natsNames,
   ReadingsBatchV1,
@@ -60,5 +61,12 @@ describe('message schemas', () => {
   it('docs/messages.md is the generated document (run `pnpm docs:messages` after changing a schema)', () => {
     const onDisk = readFileSync(join(process.cwd(), 'docs', 'messages.md'), 'utf8');
     expect(onDisk).toBe(renderMessagesDoc());
+  });
+});
+
+describe('formatUtc', () => {
+  it('writes instants as samples are written: "Z", milliseconds only when not zero', () => {
+    expect(formatUtc(new Date('2026-12-03T07:00:00.000Z'))).toBe('2026-12-03T07:00:00Z');
+    expect(formatUtc(Date.parse('2026-12-03T07:00:00.250Z'))).toBe('2026-12-03T07:00:00.250Z');
   });
 });

@@ -5,3 +5,4 @@ export * from './stored.js';
 export * from './amqp.js';
 export { messageCatalogue, renderMessagesDoc } from './docs.js';
 export * from './control.js';
+export * from './time.js';

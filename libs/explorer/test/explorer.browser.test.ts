@@ -272,16 +272,38 @@ describe('explorer in a browser', () => {
     await shot('plot-gap');
   });
 
-  it('downloads what is shown as CSV in the site’s time', async () => {
+  it('downloads what is shown as CSV or xlsx in the site’s time, from the API', async () => {
     const c = await chart();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
-    const text = readFileSync((await download.path())!, 'utf8');
-    const lines = text.trim().split('\n');
-    expect(lines[0]).toBe(`time (${TZ}),${YEAR_POINT},${YEAR_POINT} bad quality`);
-    // Every drawn sample, without the null the chart inserted to break the line.
+    const shown = `/api/v1/points/${yearPointId}/samples?from=${c.from}&to=${c.to}`;
+    const [download, asked] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForRequest((r) => r.url().includes('format=csv')),
+      page.click('#download-csv'),
+    ]);
+    expect(asked.url()).toBe(`${stack.base}${shown}&format=csv&tz=site`);
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines[0]).toBe(`time (${TZ}),UTC offset (h),value,quality`);
+    // Every drawn sample, without the null the chart inserted to break the line; the wall clock
+    // Excel reads and the offset.
     expect(lines).toHaveLength(1 + c.data[0]!.length - 1);
-    expect(lines[1]).toMatch(/^2025-03-09T00:00:00-06:00,[\d.]+,$/);
+    expect(lines[1]).toMatch(/^2025-03-09 00:00:00,-6,[\d.]+,0$/);
     expect(download.suggestedFilename()).toMatch(/^ep-\d+-raw-.*\.csv$/);
+
+    const [xlsx, xlsxAsked] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForRequest((r) => r.url().includes('format=xlsx')),
+      page.click('#download-xlsx'),
+    ]);
+    expect(xlsxAsked.url()).toBe(`${stack.base}${shown}&format=xlsx&tz=site`);
+    expect(xlsx.suggestedFilename()).toMatch(/^ep-\d+-raw-.*\.xlsx$/);
+    // A zip (xlsx) file; its cells are checked in query-api's exports.int.test.ts.
+    expect(
+      readFileSync((await xlsx.path())!)
+        .subarray(0, 2)
+        .toString('latin1'),
+    ).toBe('PK');
   });
 
   it('shows an API error in words', async () => {

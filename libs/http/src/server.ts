@@ -53,8 +53,8 @@ const isJson = (type: string) => /[/+]json\b/.test(type);
 
 /**
  * The zod transform, plus what it cannot say from one zod schema per status:
- * - a route that `produces` text (CSV) answers with a string for the text types and its JSON
- *   schema for JSON only; its errors are JSON only (the one error handler writes them);
+ * - a route that `produces` text (CSV) or files (xlsx) answers with a string for the text types, a
+ *   binary string for the others and its JSON schema for JSON only; its errors are JSON only (the one error handler writes them);
  * - a route that `consumes` files without a body schema (it reads the raw stream, or the
  *   multipart part `file`, itself) gets a request body: multipart with a binary `file`, or the
  *   text as a string — so /docs offers a file picker.
@@ -79,7 +79,11 @@ export function openApiTransform(input: TransformInput): Transformed {
             t,
             {
               schema:
-                isJson(t) || json['type'] === 'string' ? json : { type: 'string', description: `${t} text` },
+                isJson(t) || json['type'] === 'string'
+                  ? json
+                  : t.startsWith('text/')
+                    ? { type: 'string', description: `${t} text` }
+                    : { type: 'string', format: 'binary', description: `${t} file` },
             },
           ]),
         ),

@@ -50,7 +50,8 @@ describe('a client generated from the OpenAPI document', () => {
   });
 
   it('reads a point and its daily aggregate through the typed client', async () => {
-    const client = createClient<paths>({
+    // A JSON client: routes that also answer CSV or xlsx (format=…) type their JSON answer.
+    const client = createClient<paths, 'application/json'>({
       baseUrl: env.baseUrl,
       headers: { authorization: `Bearer ${key}` },
     });

@@ -139,6 +139,15 @@ describe('PATCH /api/v1/points/{id}', () => {
       new: 900,
     });
     expect(Date.now() - Date.parse(edits.json.items[0].at)).toBeLessThan(60_000);
+    // Written as every time of the API is ("…00Z", as samples), never "….000Z": a whole second shows it.
+    const first = edits.json.items[0].id as number;
+    await db
+      .updateTable('point_edits')
+      .set({ at: new Date('2026-12-03T07:00:00Z') })
+      .where('id', '=', first)
+      .execute();
+    const again = await call('GET', `/api/v1/points/${ids.kwh}/edits`, keys.admin);
+    expect(again.json.items.find((e: { id: number }) => e.id === first).at).toBe('2026-12-03T07:00:00Z');
     // GET /points/{id} (read) shows the new description.
     const read = await call('GET', `/api/v1/points/${ids.kwh}`, keys.read);
     expect(read.json).toMatchObject({ unit: 'kWh', kind: 'counter', intervalSeconds: 900 });

@@ -419,13 +419,12 @@ describe('raw samples', () => {
       `/api/v1/points/${ids.hourly}/samples?${q({ from: '2017-11-05T06:00:00Z', to: '2017-11-05T08:00:00Z', format: 'csv', tz: 'America/Chicago' })}`,
       key,
     );
-    expect(
-      local.text
-        .trimEnd()
-        .split('\n')
-        .slice(1)
-        .map((l) => l.split(',')[0]),
-    ).toEqual(['2017-11-05T01:00:00-05:00', '2017-11-05T01:00:00-06:00']);
+    // Another zone: the wall clock spreadsheets read, and the offset that tells the two 01:00 apart.
+    expect(local.text.trimEnd().split('\n')).toEqual([
+      'time (America/Chicago),UTC offset (h),value,quality',
+      `2017-11-05 01:00:00,-5,${hourlyValue(Date.parse('2017-11-05T06:00:00Z'))},0`,
+      `2017-11-05 01:00:00,-6,${hourlyValue(Date.parse('2017-11-05T07:00:00Z'))},0`,
+    ]);
   });
 });
 
@@ -448,7 +447,7 @@ describe('series and latest values', () => {
     const csv = await env.get(`/api/v1/series?${q({ ...params, format: 'csv' })}`, key);
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="series-max-1h-/);
     expect(csv.text).toBe(
-      `ts,RECCNTR.AH1.RAT (${ids.fiveMin}),RECCNTR.AH1.SAT (${ids.hourly})\r\n2017-11-05T00:00:00-05:00,11,5\r\n2017-11-05T01:00:00-05:00,23,6\r\n`,
+      `time (America/Chicago),UTC offset (h),RECCNTR.AH1.RAT (${ids.fiveMin}),RECCNTR.AH1.SAT (${ids.hourly})\r\n2017-11-05 00:00:00,-5,11,5\r\n2017-11-05 01:00:00,-5,23,6\r\n`,
     );
   });
 

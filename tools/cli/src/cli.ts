@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import {
   apiKeyPrefix,
   generateApiKey,
@@ -69,7 +70,7 @@ export function canonicalZone(zone: string): string | undefined {
 function table(rows: Record<string, unknown>[], columns: string[]): string[] {
   const cell = (v: unknown) =>
     v instanceof Date
-      ? v.toISOString()
+      ? formatUtc(v)
       : Array.isArray(v)
         ? v.join(',')
         : v === null || v === undefined

@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import {
   applyMetadataCsv,
   editPoint,
@@ -96,7 +97,7 @@ export async function runPoints(argv: string[], io: Io): Promise<number> {
         if (edits.length === 0) io.out(`point ${id}: no edits`);
         for (const e of edits)
           io.out(
-            `${e.at.toISOString()}  ${e.by}  ${e.field}  ${JSON.stringify(e.old)} → ${JSON.stringify(e.new)}`,
+            `${formatUtc(e.at)}  ${e.by}  ${e.field}  ${JSON.stringify(e.old)} → ${JSON.stringify(e.new)}`,
           );
         return EXIT.ok;
       }

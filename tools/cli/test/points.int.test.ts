@@ -93,6 +93,15 @@ describe('pnpm ep points', () => {
     expect(edits.code).toBe(EXIT.ok);
     expect(edits.out).toMatch(/cli:tester {2}unit {2}null → "kWh"/);
     expect(edits.out).toMatch(/cli:tester {2}interval_seconds {2}300 → 900/);
+    // Times as the API writes them ("…00Z"), never "….000Z": a whole second shows it.
+    await db
+      .updateTable('point_edits')
+      .set({ at: new Date('2026-12-03T07:00:00Z') })
+      .where('point_id', '=', id)
+      .execute();
+    expect((await ep('points', 'edits', String(id))).out).toMatch(
+      /^2026-12-03T07:00:00Z {2}cli:tester {2}unit /m,
+    );
   });
 
   it('refuses bad values naming the option (exit 2) and unknown points (exit 1), changing nothing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { chartCsv } from './csv.js';
+import { chartCsv, exportPath } from './csv.js';
 import { chooseResolution } from './resolution.js';
 import { aggregateColumns, joinTables, rawColumns, type Sample } from './series.js';
 import { buildTree, searchPoints, type PointInfo } from './tree.js';
@@ -63,11 +63,34 @@ describe('chart columns', () => {
     ]);
   });
 
-  it('writes what is shown as CSV in the site zone', () => {
+  it('writes what is shown as CSV in the site zone, as the API writes local CSV', () => {
     const t = Date.parse('2017-11-05T07:00:00Z') / 1000;
-    expect(chartCsv('America/Chicago', ['a, "b"', 'c'], [t], [[1.5], [null]])).toBe(
-      'time (America/Chicago),"a, ""b""",c\n2017-11-05T01:00:00-06:00,1.5,\n',
+    expect(
+      chartCsv(
+        'America/Chicago',
+        ['a, "b"', 'c'],
+        [t - 3600, t],
+        [
+          [1, 1.5],
+          [2, null],
+        ],
+      ),
+    ).toBe(
+      'time (America/Chicago),UTC offset (h),"a, ""b""",c\n2017-11-05 01:00:00,-5,1,2\n2017-11-05 01:00:00,-6,1.5,\n',
     );
+  });
+
+  it('asks the API for the file of what is shown, in the site’s time', () => {
+    expect(exportPath([7], 'raw', 1000, 2000, 'xlsx')).toBe(
+      '/api/v1/points/7/samples?from=1000&to=2000&format=xlsx&tz=site',
+    );
+    expect(exportPath([7], 'daily', 1000, 2000, 'csv')).toBe(
+      '/api/v1/points/7/aggregate?from=1000&to=2000&format=csv&tz=site&interval=1d&fn=avg,min,max',
+    );
+    expect(exportPath([7, 8], 'hourly', 1000, 2000, 'xlsx')).toBe(
+      '/api/v1/series?points=7,8&from=1000&to=2000&format=xlsx&tz=site&interval=1h&fn=avg',
+    );
+    expect(exportPath([7, 8], 'raw', 1000, 2000, 'csv')).toBeNull();
   });
 });
 

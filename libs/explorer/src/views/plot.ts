@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
-import { api, ApiError } from '../api.js';
+import { api, ApiError, request } from '../api.js';
 import { errorBox, fmtNumber, h, setView } from '../dom.js';
-import { chartCsv } from '../domain/csv.js';
+import { chartCsv, exportPath, type FileFormat } from '../domain/csv.js';
 import {
   chooseResolution,
   intervalOf,
@@ -140,8 +140,8 @@ async function fetchDrawn(
   return { resolution, x: j.x, ys: j.ys, series, bands, labels, gapAt, summary };
 }
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+function download(name: string, file: Blob): void {
+  const url = URL.createObjectURL(file);
   const a = h('a', { href: url, download: name });
   document.body.append(a);
   a.click();
@@ -200,6 +200,7 @@ export async function plotView(params: URLSearchParams): Promise<void> {
     'aria-label': `chart of ${points.map((p) => p.name).join(', ')}`,
   });
   const csvButton = h('button', { type: 'button', id: 'download-csv', disabled: true }, 'Download CSV');
+  const xlsxButton = h('button', { type: 'button', id: 'download-xlsx', disabled: true }, 'Download xlsx');
 
   const form = h(
     'form',
@@ -226,6 +227,7 @@ export async function plotView(params: URLSearchParams): Promise<void> {
     preset('← Earlier', () => [from - (to - from) / 2, to - (to - from) / 2]),
     preset('Later →', () => [from + (to - from) / 2, to + (to - from) / 2]),
     csvButton,
+    xlsxButton,
   );
 
   setView(
@@ -271,19 +273,29 @@ export async function plotView(params: URLSearchParams): Promise<void> {
     choice = resSelect.value as ResolutionChoice;
     void load();
   });
-  csvButton.addEventListener('click', () => {
+  // What is shown, in the site's time: the API's file where there is one (exportPath), else the
+  // CSV of the drawn columns (several points' raw samples).
+  async function downloadShown(format: FileFormat): Promise<void> {
     if (!drawn) return;
+    // The range drawn (state), not one being loaded.
+    const stamp = (ms: number) => toLocalInput(ms, tz).replace(/[-:]/g, '');
+    const name = `ep-${ids.join('-')}-${drawn.resolution}-${stamp(state.from)}-${stamp(state.to)}.${format}`;
+    const path = exportPath(ids, drawn.resolution, state.from, state.to, format);
+    if (path) {
+      download(name, await (await request(path)).blob());
+      return;
+    }
     const keep = drawn.x.map(
       (x, i) => !drawn!.gapAt.has(x) || drawn!.ys.some((c) => c[i] !== null && c[i] !== undefined),
     );
     const x = drawn.x.filter((_, i) => keep[i]);
     const ys = drawn.ys.map((c) => c.filter((_, i) => keep[i]));
-    const stamp = (ms: number) => toLocalInput(ms, tz).replace(/[-:]/g, '');
-    download(
-      `ep-${ids.join('-')}-${drawn.resolution}-${stamp(from)}-${stamp(to)}.csv`,
-      chartCsv(tz, drawn.labels, x, ys),
-    );
-  });
+    download(name, new Blob([chartCsv(tz, drawn.labels, x, ys)], { type: 'text/csv;charset=utf-8' }));
+  }
+  const onDownload = (format: FileFormat) => () =>
+    void downloadShown(format).catch((err: unknown) => error.replaceChildren(errorBox(err)));
+  csvButton.addEventListener('click', onDownload('csv'));
+  xlsxButton.addEventListener('click', onDownload('xlsx'));
 
   const width = () => Math.max(280, chartBox.clientWidth || window.innerWidth - 32);
   const height = () => Math.max(220, Math.min(480, Math.round(window.innerHeight * 0.5)));
@@ -360,6 +372,10 @@ export async function plotView(params: URLSearchParams): Promise<void> {
       window.__ep.chart = state;
       chartBox.dataset.resolution = resolution;
       csvButton.disabled = false;
+      xlsxButton.disabled = exportPath(ids, resolution, from, to, 'xlsx') === null;
+      xlsxButton.title = xlsxButton.disabled
+        ? 'xlsx of raw samples is per point: show one point, or hourly or daily data'
+        : '';
       const what =
         resolution === 'raw'
           ? 'Raw samples'

@@ -3,6 +3,8 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyTextToJson, csvLineRewriter } from '../domain/copy-text.js';
 import { csvField } from '../domain/csv.js';
+import { localTimeFromPg, OFFSET_HEADER, timeHeader } from '../domain/local-time.js';
+import { tableWorkbook } from '../domain/table-workbook.js';
 
 /** What pg offers to quote values into SQL text (COPY takes no bind parameters). */
 export interface Escaper {
@@ -85,9 +87,12 @@ export async function samplePageJson(
   return copyTextToJson(Buffer.concat(chunks), limit, tz === 'UTC');
 }
 
-/** A CSV stream: `header` then every COPY row rewritten (time ISO-8601, null as an empty field). */
-function csvStream(source: Readable, header: string[], utc: boolean): Readable {
-  const rewriter = csvLineRewriter(utc);
+/**
+ * A CSV stream: `header` then every COPY row rewritten (time ISO-8601, or with `local` the wall
+ * clock and offset columns; null as an empty field).
+ */
+function csvStream(source: Readable, header: string[], utc: boolean, local = false): Readable {
+  const rewriter = csvLineRewriter(utc, local);
   const out = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       done(null, rewriter.push(chunk));
@@ -103,7 +108,11 @@ function csvStream(source: Readable, header: string[], utc: boolean): Readable {
   return source.pipe(out);
 }
 
-/** One point's raw samples in [from, to) as a CSV stream `ts,value,quality`, no row cap. */
+/**
+ * One point's raw samples in [from, to) as a CSV stream, no row cap: `ts,value,quality` in UTC
+ * (ISO-8601 "…Z"); in any other zone `time (<tz>),UTC offset (h),value,quality` with the wall
+ * clock spreadsheets read (domain/local-time.ts).
+ */
 export async function samplesCsv(
   pool: pg.Pool,
   esc: Escaper,
@@ -116,7 +125,66 @@ export async function samplesCsv(
     samplesQuery(esc, pointId, { ms: range.from, inclusive: true }, range.to),
     tz,
   );
-  return csvStream(source, ['ts', 'value', 'quality'], tz === 'UTC');
+  const local = tz !== 'UTC';
+  const header = local
+    ? [timeHeader('time', tz), OFFSET_HEADER, 'value', 'quality']
+    : ['ts', 'value', 'quality'];
+  return csvStream(source, header, !local, local);
+}
+
+/** A COPY number field as a cell: \N and the floats a cell cannot hold (NaN, ±Infinity) are empty. */
+function numberCell(field: string | undefined): number | null {
+  if (field === undefined || field === '\\N') return null;
+  const n = Number(field);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * One point's raw samples in [from, to) as a streamed xlsx (sheet "samples": local time as a
+ * date, UTC offset, value, quality), no row cap. Rows are read from COPY chunk by chunk and
+ * committed as they come; a download cut short stops the COPY.
+ */
+export async function samplesXlsx(
+  pool: pg.Pool,
+  esc: Escaper,
+  pointId: number,
+  range: { from: number; to: number },
+  tz: string,
+  valueHeader: string,
+): Promise<Readable> {
+  const source = await copyOut(
+    pool,
+    samplesQuery(esc, pointId, { ms: range.from, inclusive: true }, range.to),
+    tz,
+  );
+  const book = tableWorkbook('samples', 'time', tz, [valueHeader, 'quality']);
+  book.stream.on('close', () => source.destroy());
+  const addLines = (text: string) => {
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const fields = line.split('\t');
+      book.addRow(localTimeFromPg(fields[0]!), [numberCell(fields[1]), numberCell(fields[2])]);
+    }
+  };
+  void (async () => {
+    let carry = '';
+    try {
+      for await (const chunk of source) {
+        if (book.closed) return;
+        const text = carry + (chunk as Buffer).toString('latin1');
+        const end = text.lastIndexOf('\n') + 1;
+        addLines(text.slice(0, end));
+        carry = text.slice(end);
+        // A slow download pauses the COPY here rather than piling the file up in memory.
+        await book.drained();
+      }
+      addLines(carry);
+      await book.end();
+    } catch (err) {
+      book.stream.destroy(err as Error);
+    }
+  })();
+  return book.stream;
 }
 
 /**

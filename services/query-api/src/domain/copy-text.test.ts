@@ -31,6 +31,18 @@ describe('COPY text rows', () => {
     ]).toString();
     expect(out).toBe('2017-11-05T01:00:00-05:00,1,0\n2017-11-05T01:00:00-06:00,,3\n');
   });
+
+  it('writes the wall clock and the offset in hours for spreadsheets (csv-local)', () => {
+    const r = csvLineRewriter(false, true);
+    const out = Buffer.concat([
+      r.push('2017-11-05 01:00:00-05\t1\t0\n2017-11-05 01:0'),
+      r.push('0:00.5-06\t\\N\t3\n1849-12-31 23:59:59-05:50:36\t2\t0\n2020-01-01 05:30:00+05:30\t3\t0\n'),
+      r.end(),
+    ]).toString();
+    expect(out).toBe(
+      '2017-11-05 01:00:00,-5,1,0\n2017-11-05 01:00:00.5,-6,,3\n1849-12-31 23:59:59,-5.843333,2,0\n2020-01-01 05:30:00,5.5,3,0\n',
+    );
+  });
 });
 
 describe('the byte rewriter', () => {
@@ -52,6 +64,10 @@ describe('the byte rewriter', () => {
         r.end(),
       ]).toString();
       expect(csv).toBe(lines.map((l) => formatCopyLine(l, 'csv', utc) + '\n').join(''));
+      const local = csvLineRewriter(utc, true);
+      expect(Buffer.concat([local.push(lines.join('\n') + '\n'), local.end()]).toString()).toBe(
+        lines.map((l) => formatCopyLine(l, 'csv-local', utc) + '\n').join(''),
+      );
     }
   });
 });

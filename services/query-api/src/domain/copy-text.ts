@@ -6,9 +6,15 @@
  *
  * The time arrives as PostgreSQL's ISO style in the session zone ("2017-11-05 01:00:00-06",
  * fractional seconds only when not zero) and leaves as ISO-8601: "2017-11-05T01:00:00-06:00",
- * or "…Z" in UTC.
+ * or "…Z" in UTC — or, in `csv-local`, as the two columns spreadsheets read (domain/local-time.ts):
+ * the wall clock "2017-11-05 01:00:00" and the UTC offset in hours, "-6".
  */
-export type RowFormat = 'json' | 'csv';
+import { formatOffsetHours, pgOffsetMs } from './local-time.js';
+
+export type RowFormat = 'json' | 'csv' | 'csv-local';
+
+const PLUS = 43;
+const MINUS = 45;
 
 export function isoFromPg(text: string, utc: boolean): string {
   const t = text.slice(0, 10) + 'T' + text.slice(11);
@@ -23,16 +29,39 @@ function jsonNumber(field: string): string {
   return field === '\\N' || field === 'NaN' || field === 'Infinity' || field === '-Infinity' ? 'null' : field;
 }
 
+/** Where the offset of a PostgreSQL ISO time starts ("…:SS[.f]±HH[:MM[:SS]]"). */
+function offsetStart(text: string): number {
+  for (let k = 19; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === PLUS || c === MINUS) return k;
+  }
+  return text.length;
+}
+
+const offsetHoursText = new Map<string, string>();
+
+/** A PostgreSQL offset ("+05", "-05:30", "-05:50:36") as hours: "5", "-5.5", "-5.843333". */
+export function offsetHoursFromPg(offset: string): string {
+  const known = offsetHoursText.get(offset);
+  if (known !== undefined) return known;
+  const text = String(formatOffsetHours(pgOffsetMs(offset)));
+  if (offsetHoursText.size < 1000) offsetHoursText.set(offset, text);
+  return text;
+}
+
 /** One COPY text line (no trailing newline) as a JSON array or a CSV line (no newline). */
 export function formatCopyLine(line: string, format: RowFormat, utc: boolean): string {
   const fields = line.split('\t');
-  const ts = isoFromPg(fields[0]!, utc);
-  if (format === 'csv') {
-    let out = ts;
+  if (format === 'csv' || format === 'csv-local') {
+    const at = offsetStart(fields[0]!);
+    let out =
+      format === 'csv'
+        ? isoFromPg(fields[0]!, utc)
+        : `${fields[0]!.slice(0, at)},${offsetHoursFromPg(fields[0]!.slice(at))}`;
     for (let i = 1; i < fields.length; i++) out += `,${jsonNumber(fields[i]!) === 'null' ? '' : fields[i]}`;
     return out;
   }
-  let out = `["${ts}"`;
+  let out = `["${isoFromPg(fields[0]!, utc)}"`;
   for (let i = 1; i < fields.length; i++) out += `,${jsonNumber(fields[i]!)}`;
   return out + ']';
 }
@@ -40,8 +69,6 @@ export function formatCopyLine(line: string, format: RowFormat, utc: boolean): s
 const TAB = 9;
 const NL = 10;
 const SPACE = 32;
-const PLUS = 43;
-const MINUS = 45;
 const COMMA = 44;
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -87,14 +114,21 @@ export function rewriteCopyBytes(
     const tsEnd = tab;
     const tsOut = o;
     const sign = input[tsEnd - 3];
-    if (utc && sign === PLUS && input[tsEnd - 2] === 48 && input[tsEnd - 1] === 48) {
+    if (format === 'csv-local') {
+      // "YYYY-MM-DD HH:MM:SS[.f]" as it is (Excel reads it), then the offset in hours.
+      let at = i + 19;
+      while (at < tsEnd && input[at] !== PLUS && input[at] !== MINUS) at++;
+      o += copy(input, i, at, out, o);
+      out[o++] = COMMA;
+      o += out.write(offsetHoursFromPg(input.toString('latin1', at, tsEnd)), o, 'latin1');
+    } else if (utc && sign === PLUS && input[tsEnd - 2] === 48 && input[tsEnd - 1] === 48) {
       o += copy(input, i, tsEnd - 3, out, o);
       out[o++] = 90; // Z
     } else {
       o += copy(input, i, tsEnd, out, o);
       if (sign === PLUS || sign === MINUS) o += copy(OFFSET_MINUTES, 0, 3, out, o);
     }
-    if (out[tsOut + 10] === SPACE) out[tsOut + 10] = 84; // T
+    if (format !== 'csv-local' && out[tsOut + 10] === SPACE) out[tsOut + 10] = 84; // T
     if (format === 'json') out[o++] = QUOTE;
     // Numbers: copied; \N and the floats JSON lacks (NaN, ±Infinity) become null / an empty field.
     let f = tab;
@@ -140,8 +174,14 @@ export function copyTextToJson(
   return { json: `[${out.toString('latin1', 0, r.written)}]`, rows: r.rows, more, lastTs };
 }
 
-/** A streaming rewriter to CSV: feed it chunks, it returns the complete lines so far. */
-export function csvLineRewriter(utc: boolean): { push(chunk: Buffer | string): Buffer; end(): Buffer } {
+/**
+ * A streaming rewriter to CSV: feed it chunks, it returns the complete lines so far. `local`
+ * writes each time as the wall clock and its offset in hours (two columns) instead of ISO-8601.
+ */
+export function csvLineRewriter(
+  utc: boolean,
+  local = false,
+): { push(chunk: Buffer | string): Buffer; end(): Buffer } {
   let carry: Buffer = Buffer.alloc(0);
   const run = (input: Buffer, final: boolean) => {
     const bytes =
@@ -149,7 +189,7 @@ export function csvLineRewriter(utc: boolean): { push(chunk: Buffer | string): B
         ? Buffer.concat([input, Buffer.from([NL])])
         : input;
     const out = Buffer.allocUnsafe(bytes.length * 2 + 16);
-    const r = rewriteCopyBytes(bytes, 'csv', utc, Number.MAX_SAFE_INTEGER, out, true);
+    const r = rewriteCopyBytes(bytes, local ? 'csv-local' : 'csv', utc, Number.MAX_SAFE_INTEGER, out, true);
     carry = bytes.subarray(r.consumed);
     return out.subarray(0, r.written);
   };

@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import { DateTime } from 'luxon';
 import { badParameter } from './errors.js';
 
@@ -37,6 +38,36 @@ export function parseTimeZone(value: string, parameter = 'tz'): string {
       `unknown time zone "${value}"; use an IANA name such as Europe/London or UTC`,
     );
   }
+}
+
+/** The `tz` a request asks for: the keyword `site`, or a zone (canonical IANA name). */
+export type RequestedZone = 'site' | string;
+
+/**
+ * The `tz` parameter: `site` (the zone of the point's site), or an IANA name (`UTC` included);
+ * undefined when absent. Checked before anything is read, so a bad zone is a 400 naming `tz`.
+ */
+export function parseRequestedZone(value: string | undefined): RequestedZone | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'site') return 'site';
+  try {
+    return parseTimeZone(value, 'tz');
+  } catch {
+    throw badParameter(
+      'tz',
+      `unknown time zone "${value}"; use site (the site's own zone), UTC or an IANA name such as Europe/London`,
+    );
+  }
+}
+
+/** The zone a request answers in: the site's for `site`, `fallback` when tz is absent. */
+export function answerZone(
+  requested: RequestedZone | undefined,
+  siteTz: string,
+  fallback: 'site' | 'UTC',
+): string {
+  const zone = requested ?? fallback;
+  return zone === 'site' ? siteTz : zone;
 }
 
 export function parseInterval(value: string): Interval {
@@ -284,14 +315,14 @@ export function chooseSource(
  * zones had before standard time (Chicago until 1883: -05:50:36), again as PostgreSQL prints them.
  */
 export function formatInstant(ms: number, tz: string): string {
-  const offset = tz === 'UTC' ? 0 : zoneOffsetMs(ms, tz);
+  if (tz === 'UTC') return formatUtc(ms);
+  const offset = zoneOffsetMs(ms, tz);
   const iso = new Date(ms + offset).toISOString();
   // Bucket edges are whole minutes: drop ".000" rather than print it thousands of times.
   const local =
     iso.charCodeAt(20) === 48 && iso.charCodeAt(21) === 48 && iso.charCodeAt(22) === 48
       ? iso.slice(0, 19)
       : iso.slice(0, 23);
-  if (tz === 'UTC') return `${local}Z`;
   // Offsets are whole seconds (tzdata's LMT ones too): zoneOffsetMs reads a wall clock in seconds.
   const abs = Math.round(Math.abs(offset) / 1000);
   const hh = Math.floor(abs / 3600);

@@ -1,12 +1,23 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { buckets, formatInstant, parseFns, parseRange, parseTimeZone } from '../domain/time.js';
+import { bucketCsv, bucketXlsx } from '../domain/bucket-table.js';
+import { attachment } from '../domain/csv.js';
+import { XLSX_TYPE } from '../domain/table-workbook.js';
+import {
+  answerZone,
+  buckets,
+  formatInstant,
+  parseFns,
+  parseRange,
+  parseRequestedZone,
+  parseTimeZone,
+} from '../domain/time.js';
 import { aggregatePoints } from '../use-cases/aggregate-points.js';
 import { idParam, onlySite, requirePoints, sendJson, type RouteDeps } from './common.js';
 import * as s from './schemas.js';
 
-/** GET /points/{id}/aggregate: buckets on a local calendar (scope read). */
+/** GET /points/{id}/aggregate: buckets on a local calendar, as JSON, CSV or xlsx (scope read). */
 export function aggregateRoutes({ db }: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -20,6 +31,7 @@ export function aggregateRoutes({ db }: RouteDeps): FastifyPluginAsyncZod {
             'Aggregates per bucket on the local calendar of tz, from rollups whenever they answer exactly',
           params: z.object({ id: idParam('point') }),
           querystring: s.aggregateQuery,
+          produces: ['application/json', 'text/csv', XLSX_TYPE],
           response: {
             200: s.aggregateResponse,
             ...s.errors,
@@ -29,13 +41,29 @@ export function aggregateRoutes({ db }: RouteDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const q = request.query;
         const fns = parseFns(q.fn);
-        const tzGiven = q.tz === undefined ? undefined : parseTimeZone(q.tz);
+        const requested = parseRequestedZone(q.tz);
         const [p] = await requirePoints(db, [request.params.id], onlySite(request));
         const siteTz = parseTimeZone(p!.site_timezone, 'site timezone');
         const range = parseRange(q.from, q.to, siteTz);
-        const tz = tzGiven ?? siteTz;
+        const tz = answerZone(requested, siteTz, 'site');
         const list = buckets(range, q.interval, tz);
         const result = (await aggregatePoints(db, [p!], list, q.interval, tz, fns)).get(p!.id)!;
+        if (q.format !== 'json') {
+          const shown = fns.filter((f) => f !== 'count');
+          const table = {
+            time: 'start',
+            columns: ['count', 'coverage', ...shown],
+            rows: result.buckets.map((b) => ({
+              start: b.start,
+              values: [b.count, b.coverage, ...shown.map((f) => b.values[f] ?? null)],
+            })),
+          };
+          const name = `point-${p!.id}-${q.interval}-${formatInstant(list[0]!.start, tz)}.${q.format}`;
+          return (reply as FastifyReply)
+            .type(q.format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_TYPE)
+            .header('content-disposition', attachment(name))
+            .send(q.format === 'csv' ? bucketCsv(table, tz) : bucketXlsx(table, tz, 'aggregate'));
+        }
         let previousEnd = '';
         return sendJson(reply as FastifyReply, {
           point: p!.id,

@@ -2,12 +2,12 @@ import type { ApiKeyRow } from '@ep/auth';
 import type { PointRow, SiteRow } from '../db/catalog.js';
 import type { MessageRow, UploadRow } from '../db/records.js';
 import type { TeststandRow } from '../db/records.js';
-import { formatInstant } from '../domain/time.js';
+import { formatUtc } from '@ep/contracts';
 
 // Database rows → API shapes (camelCase, ISO times written as samples are: "…00Z", fractions
 // only when not zero).
 
-export const formatIso = (d: Date) => formatInstant(d.getTime(), 'UTC');
+export const formatIso = (d: Date) => formatUtc(d);
 const iso = formatIso;
 const isoOrNull = (d: Date | null) => (d ? iso(d) : null);
 

@@ -15,7 +15,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { findPoints } from '../db/catalog.js';
 import type { RouteDeps } from './common.js';
-import { pointDetail as pointDetailJson } from './mappers.js';
+import { formatIso, pointDetail as pointDetailJson } from './mappers.js';
 import * as s from './schemas.js';
 
 // People describing points (issue 13), scope admin, on the primary database: PATCH
@@ -39,7 +39,7 @@ const editJson = (e: PointEdit) => ({
   old: e.old,
   new: e.new,
   by: e.by,
-  at: e.at.toISOString(),
+  at: formatIso(e.at),
 });
 
 const edit = z

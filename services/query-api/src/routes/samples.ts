@@ -2,14 +2,15 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import pg from 'pg';
 import { z } from 'zod';
-import { samplePageJson, samplesCsv } from '../db/samples.js';
+import { samplePageJson, samplesCsv, samplesXlsx } from '../db/samples.js';
 import { attachment } from '../domain/csv.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
-import { parseRange, parseTimeZone } from '../domain/time.js';
+import { XLSX_TYPE } from '../domain/table-workbook.js';
+import { answerZone, parseRange, parseRequestedZone, parseTimeZone } from '../domain/time.js';
 import { idParam, onlySite, requirePoints, type RouteDeps } from './common.js';
 import * as s from './schemas.js';
 
-/** GET /points/{id}/samples: raw samples as paginated JSON or one streamed CSV (scope read). */
+/** GET /points/{id}/samples: raw samples as paginated JSON, or one streamed CSV or xlsx (scope read). */
 export function sampleRoutes({ db, copyPool }: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -19,10 +20,11 @@ export function sampleRoutes({ db, copyPool }: RouteDeps): FastifyPluginAsyncZod
         schema: {
           operationId: 'getSamples',
           tags: ['samples'],
-          summary: 'Raw samples in [from, to): keyset-paginated JSON, or the whole range as streamed CSV',
+          summary:
+            'Raw samples in [from, to): keyset-paginated JSON, or the whole range as a streamed CSV or xlsx file',
           params: z.object({ id: idParam('point') }),
           querystring: s.samplesQuery,
-          produces: ['application/json', 'text/csv'],
+          produces: ['application/json', 'text/csv', XLSX_TYPE],
           response: {
             200: z
               .object({
@@ -31,27 +33,28 @@ export function sampleRoutes({ db, copyPool }: RouteDeps): FastifyPluginAsyncZod
                 samples: z.array(s.sample),
                 nextCursor: z.string().nullable(),
               })
-              .describe('SamplePage (CSV: ts,value,quality)'),
+              .describe('SamplePage (or the CSV / xlsx file that format asks for)'),
             ...s.errors,
           },
         },
       },
       async (request, reply) => {
         const q = request.query;
-        const tz = q.tz === undefined ? 'UTC' : parseTimeZone(q.tz);
+        const requested = parseRequestedZone(q.tz);
         const [p] = await requirePoints(db, [request.params.id], onlySite(request));
-        // Validated before anything streams: a refused time is a 400, never a CSV cut short.
-        const range = parseRange(q.from, q.to, parseTimeZone(p!.site_timezone, 'site timezone'));
-        if (q.format === 'csv') {
-          const stream = await samplesCsv(copyPool, pg, p!.id, range, tz);
+        const siteTz = parseTimeZone(p!.site_timezone, 'site timezone');
+        const tz = answerZone(requested, siteTz, 'UTC');
+        // Validated before anything streams: a refused time is a 400, never a file cut short.
+        const range = parseRange(q.from, q.to, siteTz);
+        if (q.format !== 'json') {
+          const name = `point-${p!.id}-${new Date(range.from).toISOString()}-${new Date(range.to).toISOString()}`;
+          const stream =
+            q.format === 'csv'
+              ? await samplesCsv(copyPool, pg, p!.id, range, tz)
+              : await samplesXlsx(copyPool, pg, p!.id, range, tz, p!.unit ? `value (${p!.unit})` : 'value');
           return (reply as FastifyReply)
-            .type('text/csv; charset=utf-8')
-            .header(
-              'content-disposition',
-              attachment(
-                `point-${p!.id}-${new Date(range.from).toISOString()}-${new Date(range.to).toISOString()}.csv`,
-              ),
-            )
+            .type(q.format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_TYPE)
+            .header('content-disposition', attachment(`${name}.${q.format}`))
             .send(stream);
         }
         const after = q.cursor ? decodeCursor(q.cursor, { ts: 'number' }).ts : undefined;

@@ -26,8 +26,17 @@ export const tzParam = z
   .string()
   .optional()
   .describe(
-    'IANA time zone (e.g. America/Chicago) for buckets and timestamps; default: the site zone for aggregates, UTC for samples',
+    'site (the zone of the point’s site) or an IANA time zone (UTC, America/Chicago) for buckets and timestamps; default: site for aggregates and series, UTC for samples. CSV in a zone other than UTC and xlsx write the wall clock spreadsheets read (2026-03-29 01:30:00) and the UTC offset in hours',
   );
+
+/** The file formats of time data: JSON for programs, CSV and xlsx for spreadsheets. */
+export const formatParam = (csv: string) =>
+  z
+    .enum(['json', 'csv', 'xlsx'])
+    .default('json')
+    .describe(
+      `json, csv (${csv}) or xlsx (one sheet: the time as an Excel date in tz, UTC offset (h), then the same numbers as numbers)`,
+    );
 
 export const cursorParam = z
   .string()
@@ -93,10 +102,9 @@ export const samplesQuery = z.object({
   from: instantParam('start of the range, inclusive'),
   to: instantParam('end of the range, exclusive'),
   tz: tzParam,
-  format: z
-    .enum(['json', 'csv'])
-    .default('json')
-    .describe('csv streams the whole range (no row cap) as ts,value,quality'),
+  format: formatParam(
+    'the whole range, no row cap: ts,value,quality in UTC; time (<tz>),UTC offset (h),value,quality in another zone',
+  ),
   cursor: cursorParam,
   limit: limitParam(10_000, 200_000),
 });
@@ -112,6 +120,9 @@ export const aggregateQuery = z.object({
     .optional()
     .describe(`comma-separated functions of ${FNS.join(', ')}; default avg`),
   tz: tzParam,
+  format: formatParam(
+    'start,count,coverage,<fn>… in UTC; start (<tz>),UTC offset (h),count,coverage,<fn>… in another zone',
+  ),
 });
 
 // `count` is always there; the other functions only when asked for.
@@ -172,8 +183,10 @@ export const seriesQuery = z.object({
     .string()
     .optional()
     .describe(`one of ${FNS.join(', ')}; default avg`),
-  tz: tzParam.describe('IANA time zone; default the zone of the first point’s site'),
-  format: z.enum(['json', 'csv']).default('json'),
+  tz: tzParam.describe(
+    'site (the zone of the first point’s site, the default) or an IANA time zone; see format',
+  ),
+  format: formatParam('ts,<name> (<id>)… in UTC; time (<tz>),UTC offset (h),<name> (<id>)… in another zone'),
 });
 
 export const seriesResponse = z

@@ -182,7 +182,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Raw samples in [from, to): keyset-paginated JSON, or the whole range as streamed CSV */
+        /** Raw samples in [from, to): keyset-paginated JSON, or the whole range as a streamed CSV or xlsx file */
         get: operations["getSamples"];
         put?: never;
         post?: never;
@@ -1681,10 +1681,10 @@ export interface operations {
                 from: string;
                 /** @description end of the range, exclusive: ISO-8601 (offset optional, UTC when absent), a date YYYY-MM-DD (midnight of that day in the site's zone) or epoch milliseconds */
                 to: string;
-                /** @description IANA time zone (e.g. America/Chicago) for buckets and timestamps; default: the site zone for aggregates, UTC for samples */
+                /** @description site (the zone of the point’s site) or an IANA time zone (UTC, America/Chicago) for buckets and timestamps; default: site for aggregates and series, UTC for samples. CSV in a zone other than UTC and xlsx write the wall clock spreadsheets read (2026-03-29 01:30:00) and the UTC offset in hours */
                 tz?: string;
-                /** @description csv streams the whole range (no row cap) as ts,value,quality */
-                format?: "json" | "csv";
+                /** @description json, csv (the whole range, no row cap: ts,value,quality in UTC; time (<tz>),UTC offset (h),value,quality in another zone) or xlsx (one sheet: the time as an Excel date in tz, UTC offset (h), then the same numbers as numbers) */
+                format?: "json" | "csv" | "xlsx";
                 /** @description nextCursor of the previous page; absent for the first page */
                 cursor?: string;
                 /** @description page size, default 10000, at most 200000 */
@@ -1699,7 +1699,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description SamplePage (CSV: ts,value,quality) */
+            /** @description SamplePage (or the CSV / xlsx file that format asks for) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1716,6 +1716,7 @@ export interface operations {
                         nextCursor: string | null;
                     };
                     "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description A parameter is malformed: the message names it and what is allowed */
@@ -1815,8 +1816,10 @@ export interface operations {
                 interval: "15m" | "1h" | "1d" | "1w" | "1mo";
                 /** @description comma-separated functions of avg, min, max, sum, count, first, last, delta, demand; default avg */
                 fn?: string;
-                /** @description IANA time zone (e.g. America/Chicago) for buckets and timestamps; default: the site zone for aggregates, UTC for samples */
+                /** @description site (the zone of the point’s site) or an IANA time zone (UTC, America/Chicago) for buckets and timestamps; default: site for aggregates and series, UTC for samples. CSV in a zone other than UTC and xlsx write the wall clock spreadsheets read (2026-03-29 01:30:00) and the UTC offset in hours */
                 tz?: string;
+                /** @description json, csv (start,count,coverage,<fn>… in UTC; start (<tz>),UTC offset (h),count,coverage,<fn>… in another zone) or xlsx (one sheet: the time as an Excel date in tz, UTC offset (h), then the same numbers as numbers) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path: {
@@ -1878,6 +1881,8 @@ export interface operations {
                             demand?: number | null;
                         }[];
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description A parameter is malformed: the message names it and what is allowed */
@@ -1978,9 +1983,10 @@ export interface operations {
                 interval: "15m" | "1h" | "1d" | "1w" | "1mo";
                 /** @description one of avg, min, max, sum, count, first, last, delta, demand; default avg */
                 fn?: string;
-                /** @description IANA time zone; default the zone of the first point’s site */
+                /** @description site (the zone of the first point’s site, the default) or an IANA time zone; see format */
                 tz?: string;
-                format?: "json" | "csv";
+                /** @description json, csv (ts,<name> (<id>)… in UTC; time (<tz>),UTC offset (h),<name> (<id>)… in another zone) or xlsx (one sheet: the time as an Excel date in tz, UTC offset (h), then the same numbers as numbers) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -2013,6 +2019,7 @@ export interface operations {
                         }[];
                     };
                     "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description A parameter is malformed: the message names it and what is allowed */
