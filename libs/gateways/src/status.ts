@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import { narrowTo, type Database, type Vendor } from '@ep/schema';
 import type { Kysely } from 'kysely';
 
@@ -23,7 +24,7 @@ export interface GatewayStatus {
   backfill: Record<string, unknown> | null;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const iso = (d: Date | null) => (d ? formatUtc(d) : null);
 
 /** Every gateway (or one site's) with the status its poller last wrote, by name. */
 export async function listGatewayStatus<DB extends Tables>(

@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import { addGateway, GATEWAY_NAME, GatewayConfigError, listGatewayStatus, removeGateway } from '@ep/gateways';
 import { VENDORS, type Database, type Vendor } from '@ep/schema';
 import { parseArgs } from 'node:util';
@@ -108,7 +109,7 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
           'last_error',
         ];
         const cell = (v: unknown) =>
-          v instanceof Date ? v.toISOString() : v === null || v === undefined ? '-' : String(v);
+          v instanceof Date ? formatUtc(v) : v === null || v === undefined ? '-' : String(v);
         const widths = columns.map((c) =>
           Math.max(c.length, ...rows.map((r) => cell((r as Record<string, unknown>)[c]).length)),
         );

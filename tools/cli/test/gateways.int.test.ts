@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDb } from '@ep/db';
+import type { Database } from '@ep/schema';
 import { createTestDatabase, type TestDatabase } from '@ep/testkit';
 import { runCli } from '../src/index.js';
 
@@ -84,6 +86,28 @@ describe('pnpm ep gateways (against real PostgreSQL)', () => {
     expect(list.out).toMatch(
       /badock-prefect\s+badock\s+prefect\s+http:\/\/127\.0\.0\.1:1\/apiv1\/SiteApi\/\s+60\s+30/,
     );
+    // The status its poller wrote, shown as every EP time is written ("…00Z", never "….000Z").
+    const db = createDb<Database>({ url: testDb.url, max: 1 });
+    try {
+      const { id } = await db
+        .selectFrom('gateways')
+        .select('id')
+        .where('name', '=', 'badock-prefect')
+        .executeTakeFirstOrThrow();
+      await db
+        .insertInto('gateway_status')
+        .values({
+          gateway_id: id,
+          owner: 'poller-0',
+          last_success_at: new Date('2026-12-03T07:00:00Z'),
+          last_error_kind: 'unreachable',
+          last_error: 'connect ECONNREFUSED',
+        })
+        .execute();
+    } finally {
+      await db.destroy();
+    }
+    expect((await ep('gateways', 'list')).out).toMatch(/poller-0\s+2026-12-03T07:00:00Z\s+unreachable/);
     expect((await ep('gateways', 'remove', 'badock-prefect')).code).toBe(0);
     expect((await ep('gateways', 'remove', 'badock-prefect')).err).toContain(
       'no gateway named "badock-prefect"',

@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import ExcelJS from 'exceljs';
 
 /** A data or result package: its parameters and data series (PROTOCOL.md). */
@@ -40,7 +41,7 @@ export async function packageWorkbook(pkg: DataPackage): Promise<Buffer> {
     ['Stand', pkg.stand],
     ['Module', pkg.module],
     ['Kind', pkg.kind],
-    ['Received at (UTC)', pkg.receivedAt.toISOString()],
+    ['Received at (UTC)', formatUtc(pkg.receivedAt)],
   ]);
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import { natsNames, SetpointWriteAnswerV1, type SetpointWriteRequest } from '@ep/contracts';
 import {
   addGateway,
@@ -160,7 +161,7 @@ const eventJson = (r: EventRow) => ({
   node: r.node,
   device: r.device,
   parameter: r.parameter,
-  ts: r.ts.toISOString(),
+  ts: formatUtc(r.ts),
   from: r.from_value,
   to: r.to_value,
   origin: r.origin,
@@ -442,7 +443,7 @@ const writeJson = (r: {
   pointId: r.point_id,
   requestedBy: r.requested_by,
   value: r.value,
-  requestedAt: r.requested_at.toISOString(),
+  requestedAt: formatUtc(r.requested_at),
   outcome: r.outcome,
   detail: r.detail,
 });

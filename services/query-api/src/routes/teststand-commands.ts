@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import {
   TeststandCommandReplyV1,
   type TeststandCommandReply,
@@ -74,9 +75,9 @@ function toJson(row: CommandRow, replyWindowMs: number, now = new Date()): z.inf
     commands: row.commands,
     parameters: row.parameters,
     requestedBy: row.requested_by,
-    requestedAt: row.requested_at.toISOString(),
+    requestedAt: formatUtc(row.requested_at),
     outcome: row.outcome,
-    sentAt: row.sent_at?.toISOString() ?? null,
+    sentAt: row.sent_at ? formatUtc(row.sent_at) : null,
     error: row.error,
     state: commandState(row.outcome, row.sent_at, row.reply_id !== null, replyWindowMs, now),
     replyWindowSeconds: replyWindowMs / 1000,
@@ -86,7 +87,7 @@ function toJson(row: CommandRow, replyWindowMs: number, now = new Date()): z.inf
         : {
             messageId: Number(row.reply_id),
             statusCode: row.reply_status,
-            receivedAt: row.reply_at!.toISOString(),
+            receivedAt: formatUtc(row.reply_at!),
           },
   };
 }

@@ -1,3 +1,4 @@
+import { formatUtc } from '@ep/contracts';
 import type { UploadStatus } from '@ep/schema';
 import type { UploadRow } from '../db/uploads.repo.js';
 import type { ParseIssue } from '../domain/model.js';
@@ -35,7 +36,7 @@ export function toReport(row: UploadRow): UploadReport {
     samplesStored: row.samples_stored,
     rejected: row.rejected,
     errors: (row.errors as ParseIssue[]) ?? [],
-    receivedAt: row.received_at.toISOString(),
+    receivedAt: formatUtc(row.received_at),
     href: uploadHref(row.id),
   };
 }
