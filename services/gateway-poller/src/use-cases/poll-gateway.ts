@@ -255,9 +255,26 @@ export async function pollPrefect(
       }
     }
     if (!complete) continue;
-    // The status reading first: at an equal instant it wins over its history twin, carrying
+    const full = [reading];
+    // History is read after NodeStatus, so a node that reported in between shows history a
+    // reading newer than its status. Taken from history alone it would lack presence, adjustment
+    // and AdjustedAtReceiver for good: the cursor moves past it, and the next NodeStatus showing
+    // it whole is skipped as already taken. So that node's status is asked once more.
+    let newest = reading.ts;
+    for (const h of history) if (h.ts > newest) newest = h.ts;
+    if (newest > reading.ts) {
+      try {
+        const again = parseNodeStatus(await client.nodeStatusOf(reading.address));
+        const twin = again.readings.find((r) => r.address === reading.address && r.ts === newest);
+        // Reported yet again since: that newest history reading keeps its history fields only.
+        if (twin) full.push(twin);
+      } catch (err) {
+        bad(`NodeStatus/${reading.address}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    // Status readings first: at an equal instant one wins over its history twin, carrying
     // presence, adjustment and AdjustedAtReceiver, which history lacks.
-    const mapped = mapPrefect([reading, ...history], configs, cursors);
+    const mapped = mapPrefect([...full, ...history], configs, cursors);
     note(await emit(ctx, gw, mapped.points, mapped.events, `node${reading.address}`));
     outcome.events += mapped.events.length;
     await saveCursors(
