@@ -9,11 +9,12 @@ jest.setTimeout(180_000);
  * Lease period and poll interval, chosen for a loaded 2-core machine. A lease is renewed every
  * third of it, so a killed replica's leases lapse within one period of its last renewal and the
  * survivor's next round takes them within a third more: take-over is due by 4/3 of a period,
- * and the check at two periods leaves 2/3 (4 s) for a busy event loop. A poll starts at most 85 %
- * into its 4 s slot, leaving 600 ms for the way to the simulator.
+ * and the check at two periods leaves 2/3 (4 s) for a busy event loop. A poll calls the gateway
+ * at most 75 % into its slot (LATEST_START), leaving a quarter of the interval (1.5 s) for the
+ * request to reach the simulator, whose clock decides the slot it is counted in.
  */
 const LEASE_MS = 6_000;
-const INTERVAL_S = 4;
+const INTERVAL_S = 6;
 
 /**
  * Two replicas share 20 gateways through NATS KV leases: the simulator counts no gateway polled
@@ -65,7 +66,7 @@ describe('two gateway-poller replicas', () => {
       },
       { timeoutMs: 60_000, what: 'both replicas polling' },
     );
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_S * 1000));
     for (const site of sim.sites) expect(sim.record.pollTimes(site).length).toBeGreaterThan(0);
     expect(sim.record.doublePolls()).toEqual([]);
 
