@@ -71,9 +71,8 @@ describe('two gateway-poller replicas', () => {
     expect(sim.record.doublePolls()).toEqual([]);
 
     const held = async (port: number) =>
-      (
-        await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json() as Promise<{ held: string[] }>)
-      ).held;
+      (await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json() as Promise<{ held: string[] }>))
+        .held;
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     await new Promise((resolve) => a.child.once('exit', resolve));
