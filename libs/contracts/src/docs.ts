@@ -150,7 +150,7 @@ export const messageCatalogue: CatalogueEntry[] = [
   {
     title: 'Set point changed (v1)',
     where:
-      'NATS `<p>.stored.setpoints.<site>` on stream `<P>_STORED`, msgID = `eventId`, written by gateway-poller once the change is in `setpoint_events`; then AMQP exchange `ep.events` with `type: setpoint.changed`, `message_id` = `eventId`.',
+      'NATS `<p>.stored.setpoints.<site>` on stream `<P>_STORED`, msgID = `eventId`, written by measurement-store once the change (read by gateway-poller, in the `events` of a readings batch) is committed to `setpoint_events`; then AMQP exchange `ep.events` with `type: setpoint.changed`, `message_id` = `eventId`.',
     schema: StoredSetpointV1,
     example: {
       v: 1,

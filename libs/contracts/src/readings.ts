@@ -58,6 +58,28 @@ export const Point = z.object({
 });
 export type Point = z.infer<typeof Point>;
 
+export const SetpointChangeV1 = z
+  .object({
+    eventId: z
+      .string()
+      .min(1)
+      .describe("deterministic (source, site, point, ts): the stored event's msgID and AMQP message_id"),
+    gateway: z.string().min(1).describe('the configured gateway that reported the change'),
+    point: z.object({
+      node: z.string().min(1),
+      device: z.string(),
+      parameter: z.string().min(1),
+      name: z.string().min(1),
+    }),
+    ts: z.iso.datetime({ offset: true }).describe('when the new set point was first read'),
+    from: z.number().nullable().describe('null: the gateway reported no set point'),
+    to: z.number().nullable(),
+    origin: z
+      .enum(['override', 'schedule'])
+      .describe('override: changed at the receiver by an operator (or by an EP write)'),
+  })
+  .describe('A set point that changed between two readings of a heating gateway.');
+
 export const ReadingsBatchV1 = z
   .object({
     v: z.literal(1),
@@ -79,6 +101,12 @@ export const ReadingsBatchV1 = z
       })
       .optional(),
     points: z.array(Point),
+    events: z
+      .array(SetpointChangeV1)
+      .optional()
+      .describe(
+        'set-point changes read by this poll (gateway-poller): stored with the samples by measurement-store, which publishes each as setpoint.changed',
+      ),
   })
   .describe('One poll of a site or one chunk (≤ ~5,000 samples) of an uploaded file.');
 export type ReadingsBatch = z.infer<typeof ReadingsBatchV1>;

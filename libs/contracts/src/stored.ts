@@ -75,7 +75,9 @@ export const StoredSetpointV1 = z
       .describe('override: changed at the receiver by an operator (or by an EP write)'),
     storedAt: z.iso.datetime({ offset: true }),
   })
-  .describe('A set point of a heating gateway changed (stored by gateway-poller).');
+  .describe(
+    'A set point of a heating gateway changed (read by gateway-poller, stored by measurement-store).',
+  );
 export type StoredSetpoint = z.infer<typeof StoredSetpointV1>;
 
 export const StoredEvent = z.discriminatedUnion('type', [

@@ -24,8 +24,8 @@ export interface GatewayPoller extends Service {
 }
 
 /**
- * Connects to PostgreSQL and NATS, makes sure the READINGS and STORED streams exist (with the
- * same specs measurement-store provisions), opens the lease bucket and wires scheduler → HTTP
+ * Connects to PostgreSQL and NATS, makes sure the READINGS stream exists (with the same spec
+ * measurement-store provisions), opens the lease bucket and wires scheduler → HTTP
  * server (/status, /healthz, /readyz, /metrics). Nothing polls before lifecycle.start().
  */
 export async function createGatewayPoller(
@@ -49,7 +49,6 @@ export async function createGatewayPoller(
   const jsm = await jetstreamManager(nc);
   const specs = streamSpecs(config.EP_NATS_PREFIX);
   await ensureStream(jsm, specs.readings);
-  await ensureStream(jsm, specs.stored);
 
   const metrics = createPollerMetrics(registry);
   const leases = await openLeases({
@@ -79,9 +78,6 @@ export async function createGatewayPoller(
         // The cursor moves only after these resolve: publish() returns once the stream stored it.
         async publishReadings(gw, batch) {
           await publish(js, names.subjects.readings(gw.vendor, gw.site), batch, { msgID: batch.batchId });
-        },
-        async publishSetpoint(gw, event) {
-          await publish(js, names.subjects.storedSetpoints(gw.site), event, { msgID: event.eventId });
         },
       },
       onRejected: (gw, count) => metrics.rejectedParts.inc({ gateway: gw.name }, count),

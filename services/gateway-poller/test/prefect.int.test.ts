@@ -6,6 +6,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { listGateways } from '../src/db/gateways.repo.js';
 import type { GatewayPoller } from '../src/poller.js';
+import type { Database } from '@ep/schema';
 import { createBed, recordMap, rounded, type Bed } from './support.js';
 
 jest.setTimeout(120_000);
@@ -121,6 +122,8 @@ describe('gateway-poller against the Prefect simulator', () => {
     const site = sim.sites[0]!;
     const served = sim.record.events({ gateway: site });
     const rows = await bed.db
+      // Written by measurement-store from the events in the poller's readings batches.
+      .withTables<Pick<Database, 'setpoint_events'>>()
       .selectFrom('setpoint_events')
       .select(['node', 'device', 'parameter', 'ts', 'from_value', 'to_value', 'origin'])
       .orderBy('node')

@@ -175,6 +175,8 @@ describe('gateway-poller against the Secure simulator', () => {
     );
     expect(samples.at(-1)![1]).toBe(22.5);
     const event = await bed.db
+      // Written by measurement-store from the events in the poller's readings batches.
+      .withTables<Pick<Database, 'setpoint_events'>>()
       .selectFrom('setpoint_events')
       .selectAll()
       .where('node', '=', String(zid))

@@ -88,6 +88,7 @@ export async function handleControl(
         if (body.removeNode !== undefined) sim.faults.removeNode(gateway, String(body.removeNode));
         if (body.restoreNode !== undefined) sim.faults.restoreNode(gateway, String(body.restoreNode));
         if (body.expireSessions === true) sim.faults.expireSessions(gateway);
+        if (body.holdNextPoll === true) sim.faults.holdNextPoll(gateway);
         return sendJson(res, 200, { gateway, settings: sim.faults.settingsFor(gateway) });
       }
       case 'record/clear':

@@ -11,6 +11,15 @@ describe('fault injection', () => {
     expect(f.decide('BADOCK').kind).toBeNull();
   });
 
+  it('holds the next poll of a gateway only, letting its other requests through', () => {
+    const f = createFaults(1);
+    f.holdNextPoll('BADOCK');
+    expect(f.decide('BADOCK').kind).toBeNull();
+    expect(f.decide('GOLDNEY', true).kind).toBeNull();
+    expect(f.decide('BADOCK', true).kind).toBe('timeout');
+    expect(f.decide('BADOCK', true).kind).toBeNull();
+  });
+
   it('draws rates deterministically and about as often as asked', () => {
     const draw = () => {
       const f = createFaults(3, { failRate: 0.2, malformedRate: 0.1 });

@@ -29,6 +29,12 @@ export interface Faults {
   set(gateway: string, settings: FaultSettings): void;
   /** The next `count` requests to that gateway (or any, with `*`) fail with `kind`, before any rate applies. */
   next(gateway: string, kind: FaultKind, count?: number): void;
+  /**
+   * The next poll of that gateway (Prefect `NodeStatus` of all nodes, Secure `gatewaydata`) is
+   * held like a `timeout`, whatever other requests come first: a test can then kill a poller
+   * mid-poll knowing its previous poll is over, and that the held answer was shown to nobody.
+   */
+  holdNextPoll(gateway: string): void;
   /** Takes a node (Prefect address, Secure zone id) out of every answer, as if it was unplugged. */
   removeNode(gateway: string, node: string | number): void;
   restoreNode(gateway: string, node: string | number): void;
@@ -56,8 +62,8 @@ const ZERO: Required<FaultSettings> = {
 };
 
 export interface FaultsInternal extends Faults {
-  /** Draws the fault of the next request to a gateway (consumes a queued one first). */
-  decide(gateway: string): FaultDecision;
+  /** Draws the fault of the next request to a gateway (consumes a held poll, then a queued fault, first). */
+  decide(gateway: string, isPoll?: boolean): FaultDecision;
   /** Expiry requests not yet applied by the Secure simulator: gateway keys or `*`. */
   onExpire(listener: (gateway: string) => void): void;
 }
@@ -66,6 +72,7 @@ export function createFaults(seed: number, initial: FaultSettings = {}): FaultsI
   const settings = new Map<string, FaultSettings>([['*', { ...initial }]]);
   const queued = new Map<string, FaultKind[]>();
   const removed = new Map<string, Set<string>>();
+  const heldPolls = new Set<string>();
   const counters = new Map<string, number>();
   const expireListeners: ((gateway: string) => void)[] = [];
 
@@ -93,6 +100,9 @@ export function createFaults(seed: number, initial: FaultSettings = {}): FaultsI
       for (let i = 0; i < count; i++) q.push(kind);
       queued.set(gateway, q);
     },
+    holdNextPoll(gateway) {
+      heldPolls.add(gateway);
+    },
     removeNode(gateway, node) {
       const set = removed.get(gateway) ?? new Set<string>();
       set.add(String(node));
@@ -110,11 +120,13 @@ export function createFaults(seed: number, initial: FaultSettings = {}): FaultsI
         settings.set('*', {});
         queued.clear();
         removed.clear();
+        heldPolls.clear();
       } else {
         settings.delete(gateway);
         if (gateway === '*') settings.set('*', {});
         queued.delete(gateway);
         removed.delete(gateway);
+        heldPolls.delete(gateway);
       }
     },
     settingsFor(gateway) {
@@ -124,8 +136,9 @@ export function createFaults(seed: number, initial: FaultSettings = {}): FaultsI
       const n = String(node);
       return (removed.get(gateway)?.has(n) ?? false) || (removed.get('*')?.has(n) ?? false);
     },
-    decide(gateway) {
+    decide(gateway, isPoll = false) {
       const s = faults.settingsFor(gateway);
+      if (isPoll && heldPolls.delete(gateway)) return { latencyMs: 0, kind: 'timeout' };
       for (const key of [gateway, '*']) {
         const q = queued.get(key);
         if (q && q.length > 0) return { latencyMs: s.latencyMs, kind: q.shift() ?? null };

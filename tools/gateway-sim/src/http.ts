@@ -43,7 +43,18 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when the response closes first (a held answer must not outlive its client). */
+function sleepUnlessClosed(res: ServerResponse, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.once('close', done);
+  });
+}
 
 /** Sends an answer through the gateway's fault decision (latency, 500, time-out, malformed, missing field). */
 export async function replyWithFaults(
@@ -51,7 +62,15 @@ export async function replyWithFaults(
   f: FaultedReply,
   build: () => Answer,
 ): Promise<void> {
-  if (f.decision.latencyMs > 0) await sleep(f.decision.latencyMs);
+  // 'close' before the answer is written: the client went away (gave up, or was killed).
+  let gone = false;
+  res.once('close', () => (gone = true));
+  if (f.decision.latencyMs > 0) await sleepUnlessClosed(res, f.decision.latencyMs);
+  if (gone) {
+    // Nobody was shown this answer, so it is not recorded as served.
+    f.count('abandoned');
+    return;
+  }
   const kind = f.decision.kind;
   if (kind === 'timeout') {
     // Never answered: the socket stays open until the client gives up or the server closes.

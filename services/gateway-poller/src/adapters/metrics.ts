@@ -15,7 +15,7 @@ export function createPollerMetrics(registry: Registry): PollerMetrics {
   return {
     polls: new Counter({
       name: 'ep_gateway_polls_total',
-      help: 'Gateway polls by vendor and outcome (ok, auth_refused, unreachable, bad_answer, no_secret, refused)',
+      help: 'Gateway polls by vendor and outcome (ok, auth_refused, unreachable, bad_answer, no_secret, refused, called_off)',
       labelNames: ['vendor', 'outcome'],
       registers: [registry],
     }),

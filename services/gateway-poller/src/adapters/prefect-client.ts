@@ -12,6 +12,8 @@ export interface PrefectClientOptions {
 /** The Prefect SiteApi: bearer token per site, JSON answers (samples/prefect/API.md). */
 export interface PrefectClient {
   nodeStatus(): Promise<unknown>;
+  /** `NodeStatus/{address}`: one node's latest report. */
+  nodeStatusOf(address: number): Promise<unknown>;
   nodeHistory(daysAgo: number, address: number): Promise<unknown>;
   nodeConfiguration(address: number): Promise<unknown>;
 }
@@ -29,6 +31,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
   };
   return {
     nodeStatus: () => get('NodeStatus'),
+    nodeStatusOf: (address) => get(`NodeStatus/${address}`),
     nodeHistory: (daysAgo, address) => {
       if (!Number.isInteger(daysAgo) || daysAgo < 0)
         throw new GatewayError('bad_answer', `daysAgo ${daysAgo}`);

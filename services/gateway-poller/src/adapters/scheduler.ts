@@ -40,14 +40,20 @@ interface Owned {
   subscription?: Subscription;
 }
 
+/** Polls are spread by gateway name over this first fraction of each slot. */
+export const SPREAD = 0.5;
 /**
- * Offset of a gateway's polls inside each interval: spread by name over the first 70 % of it,
- * stable across replicas. The rest stays free so a poll started late still lands in its
- * own interval.
+ * A poll calls its gateway no later than this fraction into its slot. The rest (a quarter of the
+ * interval: 75 s at 300 s) is the slack for the way from that check to the gateway reading the
+ * request, so a poll lands in its own slot and never in the next, where the next one is due; the
+ * part between SPREAD and this absorbs polls queued behind others.
  */
+export const LATEST_START = 0.75;
+
+/** Offset of a gateway's polls inside each interval, stable across replicas. */
 export function jitterMs(name: string, intervalMs: number): number {
   const h = createHash('sha1').update(name).digest().readUInt32BE(0);
-  return h % Math.max(1, Math.floor(intervalMs * 0.7));
+  return h % Math.max(1, Math.floor(intervalMs * SPREAD));
 }
 
 /**
@@ -118,9 +124,10 @@ export class Scheduler {
 
   private async renew(): Promise<void> {
     if (this.stopped) return;
+    let byName: Map<string, GatewayConfig> | undefined;
     try {
       const gateways = await listGateways(this.o.db);
-      const byName = new Map(gateways.map((g) => [g.name, g]));
+      byName = new Map(gateways.map((g) => [g.name, g]));
       const replicas = await this.o.leases.replicas();
       const share = Math.ceil(gateways.length / replicas);
       // Start from a different gateway per replica, so replicas do not all race for the same ones.
@@ -133,28 +140,43 @@ export class Scheduler {
       const surplus = [...this.owned.keys()].slice(share);
       for (const name of surplus) {
         const o = this.owned.get(name)!;
-        this.owned.delete(name);
-        o.subscription?.unsubscribe();
+        this.drop(name);
         await o.running;
       }
-      const { gained, lost } = await this.o.leases.renew(
+      await this.o.leases.renew(
         wanted.filter((n) => !surplus.includes(n)),
         share,
       );
-      for (const name of lost) {
-        const o = this.owned.get(name);
-        o?.subscription?.unsubscribe();
-        this.owned.delete(name);
-      }
-      for (const name of gained) {
-        const gw = byName.get(name)!;
-        this.owned.set(name, { gw, nextDue: await this.firstDue(gw), subscription: this.subscribe(gw) });
-      }
-      for (const o of this.owned.values()) o.gw = byName.get(o.gw.name) ?? o.gw;
-      this.o.metrics.leases.set(this.owned.size);
     } catch (err) {
       this.o.logger.warn({ err }, 'lease renewal failed; retrying');
     }
+    // Polling follows the leases actually held, whatever part of the round went through: a lease
+    // taken by a round that failed later is polled all the same, and one that went is dropped.
+    if (byName) await this.reconcile(byName);
+  }
+
+  private async reconcile(byName: ReadonlyMap<string, GatewayConfig>): Promise<void> {
+    const held = this.o.leases.held();
+    for (const name of [...this.owned.keys()]) if (!held.has(name)) this.drop(name);
+    for (const name of held) {
+      const gw = byName.get(name);
+      if (!gw || this.owned.has(name) || this.stopped) continue;
+      try {
+        this.owned.set(name, { gw, nextDue: await this.firstDue(gw), subscription: this.subscribe(gw) });
+      } catch (err) {
+        // Taken up by the next round: until then the lease is held and not polled, never polled blind.
+        this.o.logger.warn({ err, gateway: name }, 'could not read the last poll of a gateway taken');
+      }
+    }
+    for (const o of this.owned.values()) o.gw = byName.get(o.gw.name) ?? o.gw;
+    this.o.metrics.leases.set(this.owned.size);
+  }
+
+  /** Stops polling and answering writes for a gateway whose lease went. */
+  private drop(name: string): void {
+    const o = this.owned.get(name);
+    o?.subscription?.unsubscribe();
+    this.owned.delete(name);
   }
 
   private async firstDue(gw: GatewayConfig): Promise<number> {
@@ -175,21 +197,38 @@ export class Scheduler {
       // Too late in its slot (a busy process, a long previous poll): a poll now could reach the
       // gateway in the next slot, where the next poll is due too. Skip to the next slot.
       const slot = Math.floor(o.nextDue / intervalMs) * intervalMs;
-      if (now >= slot + intervalMs * 0.85) {
-        o.nextDue = nextDue(o.gw.name, intervalMs, now, now);
-        continue;
-      }
+      const latest = slot + intervalMs * LATEST_START;
       o.nextDue = nextDue(o.gw.name, intervalMs, now, now);
+      if (now >= latest) continue;
       this.running += 1;
-      o.running = this.pollOnce(o.gw).finally(() => {
+      o.running = this.leasedPoll(o, latest).finally(() => {
         this.running -= 1;
         o.running = undefined;
       });
     }
   }
 
-  /** One poll of one gateway, its outcome on the gateway's status and in the metrics. */
-  async pollOnce(gw: GatewayConfig): Promise<void> {
+  /**
+   * A poll made only under a lease renewed for it: the revision-checked renewal right before it
+   * means no other replica holds the gateway now, nor can take it for a whole lease period. The
+   * gateway is called while that lease is still running and the slot not too far gone; else the
+   * poll is called off (its last_poll_at is written, so the next owner waits for the next slot).
+   */
+  private async leasedPoll(o: Owned, latest: number): Promise<void> {
+    const name = o.gw.name;
+    if (!(await this.o.leases.confirm(name))) {
+      this.drop(name);
+      this.o.metrics.leases.set(this.owned.size);
+      return;
+    }
+    await this.pollOnce(o.gw, () => this.o.leases.remainingMs(name) > 0 && this.now() < latest);
+  }
+
+  /**
+   * One poll of one gateway, its outcome on the gateway's status and in the metrics. `mayCall`,
+   * asked after last_poll_at is written and right before the gateway is called, can call it off.
+   */
+  async pollOnce(gw: GatewayConfig, mayCall: () => boolean = () => true): Promise<void> {
     const started = this.now();
     const log = this.o.logger.child({ gateway: gw.name, vendor: gw.vendor });
     const timer = this.o.metrics.duration.startTimer({ vendor: gw.vendor });
@@ -197,6 +236,11 @@ export class Scheduler {
       await updateStatus(this.o.db, gw.id, { owner: this.o.replicaId, lastPollAt: new Date(started) });
       const ctx: PollContext = { ...this.o.context, logger: log, now: this.now };
       const secret = await readGatewaySecret(this.o.secretsDir, gw.name, gw.vendor);
+      if (!mayCall()) {
+        this.o.metrics.polls.inc({ vendor: gw.vendor, outcome: 'called_off' });
+        log.warn('poll called off: its lease or its slot ran out before the gateway was called');
+        return;
+      }
       const outcome =
         secret.vendor === 'prefect'
           ? await pollPrefect(ctx, gw, this.prefect(gw, secret), this.configCache)

@@ -122,32 +122,3 @@ export async function updateStatus(db: Db, gatewayId: number, patch: StatusPatch
 export function setpointEventId(gw: GatewayConfig, e: SetpointChange): string {
   return `${gw.vendor}:${gw.site}:${e.node}.${e.device}.${e.parameter}:${new Date(e.ts).toISOString()}`;
 }
-
-/** Stores set-point changes; returns those new to the table (ids of the rest were stored before). */
-export async function insertSetpointEvents(
-  db: Db,
-  gw: GatewayConfig,
-  events: SetpointChange[],
-): Promise<string[]> {
-  if (events.length === 0) return [];
-  const rows = await db
-    .insertInto('setpoint_events')
-    .values(
-      events.map((e) => ({
-        event_id: setpointEventId(gw, e),
-        site_id: gw.siteId,
-        source: gw.vendor,
-        node: e.node,
-        device: e.device,
-        parameter: e.parameter,
-        ts: new Date(e.ts),
-        from_value: e.from,
-        to_value: e.to,
-        origin: e.origin,
-      })),
-    )
-    .onConflict((oc) => oc.column('event_id').doNothing())
-    .returning('event_id')
-    .execute();
-  return rows.map((r) => r.event_id);
-}

@@ -1,4 +1,4 @@
-import { SAMPLES_PER_BATCH, type Point, type ReadingsBatchInput, type StoredSetpoint } from '@ep/contracts';
+import { SAMPLES_PER_BATCH, type Point, type ReadingsBatchInput } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
 import type { Kysely } from 'kysely';
 import type { PointSet, SetpointChange } from '../domain/points.js';
@@ -16,7 +16,6 @@ import type { PrefectClient } from '../adapters/prefect-client.js';
 import type { SecureClient } from '../adapters/secure-client.js';
 import { GatewayError } from '../adapters/vendor-http.js';
 import {
-  insertSetpointEvents,
   loadCursors,
   saveCursors,
   setpointEventId,
@@ -25,10 +24,13 @@ import {
 } from '../db/gateways.repo.js';
 import type { GatewayDatabase } from '../db/schema.js';
 
-/** Where a poll's results go; the cursor moves only after these resolved (the server acked). */
+/**
+ * Where a poll's results go: readings batches (set-point changes ride in them, for
+ * measurement-store to store and announce). The cursor moves only after this resolved (the
+ * stream acked).
+ */
 export interface PollSink {
   publishReadings(gw: GatewayConfig, batch: ReadingsBatchInput): Promise<void>;
-  publishSetpoint(gw: GatewayConfig, event: StoredSetpoint): Promise<void>;
 }
 
 export interface PollContext {
@@ -76,15 +78,17 @@ export function chunkPoints(points: Point[], limit = SAMPLES_PER_BATCH): Point[]
 }
 
 /**
- * Publishes what a poll mapped and stores its set-point changes. Batch ids are the gateway and
- * the window of the samples (first and last instant) plus the chunk number: the same poll
- * repeated after a crash yields the same ids, which the stream drops.
+ * Publishes what a poll mapped. Batch ids are the gateway and the window of the samples (first
+ * and last instant) plus the chunk number: the same poll repeated after a crash yields the same
+ * ids, which the stream drops. Set-point changes travel in the last chunk (or alone in a batch
+ * without samples, id'd by their own window), so they are stored and announced by
+ * measurement-store, in the same transaction as the samples they were read with.
  */
 async function emit(
   ctx: PollContext,
   gw: GatewayConfig,
   points: PointSet,
-  events: SetpointChange[],
+  changes: SetpointChange[],
   windowKey: string,
 ): Promise<{ samples: number; batches: number; newestMs: number | undefined }> {
   const list = points.list().filter((p) => p.samples.length > 0);
@@ -96,11 +100,25 @@ async function emit(
       if (ms < first) first = ms;
       if (ms > last) last = ms;
     }
+  const events = changes.map((e) => ({
+    eventId: setpointEventId(gw, e),
+    gateway: gw.name,
+    point: { node: e.node, device: e.device, parameter: e.parameter, name: e.name },
+    ts: new Date(e.ts).toISOString(),
+    from: e.from,
+    to: e.to,
+    origin: e.origin,
+  }));
+  if (list.length === 0 && events.length > 0)
+    for (const e of changes) {
+      if (e.ts < first) first = e.ts;
+      if (e.ts > last) last = e.ts;
+    }
   let batches = 0;
-  if (list.length > 0) {
+  if (list.length > 0 || events.length > 0) {
     const from = new Date(first).toISOString();
     const to = new Date(last).toISOString();
-    const chunks = chunkPoints(list);
+    const chunks = list.length > 0 ? chunkPoints(list) : [[]];
     for (const [index, chunk] of chunks.entries()) {
       const batch: ReadingsBatchInput = {
         v: 1,
@@ -110,29 +128,10 @@ async function emit(
         producedAt: new Date(ctx.now()).toISOString(),
         origin: { pollWindow: { from, to }, chunk: index, chunks: chunks.length, device: gw.name },
         points: chunk,
+        ...(index === chunks.length - 1 && events.length > 0 ? { events } : {}),
       };
       await ctx.sink.publishReadings(gw, batch);
       batches += 1;
-    }
-  }
-  if (events.length > 0) {
-    await insertSetpointEvents(ctx.db, gw, events);
-    // Published whether new to the table or not: a crash between insert and publish must not lose it.
-    for (const e of events) {
-      await ctx.sink.publishSetpoint(gw, {
-        v: 1,
-        type: 'setpoint.changed',
-        eventId: setpointEventId(gw, e),
-        source: gw.vendor,
-        site: gw.site,
-        gateway: gw.name,
-        point: { node: e.node, device: e.device, parameter: e.parameter, name: e.name },
-        ts: new Date(e.ts).toISOString(),
-        from: e.from,
-        to: e.to,
-        origin: e.origin,
-        storedAt: new Date(ctx.now()).toISOString(),
-      });
     }
   }
   let samples = 0;
@@ -255,9 +254,26 @@ export async function pollPrefect(
       }
     }
     if (!complete) continue;
-    // The status reading first: at an equal instant it wins over its history twin, carrying
+    const full = [reading];
+    // History is read after NodeStatus, so a node that reported in between shows history a
+    // reading newer than its status. Taken from history alone it would lack presence, adjustment
+    // and AdjustedAtReceiver for good: the cursor moves past it, and the next NodeStatus showing
+    // it whole is skipped as already taken. So that node's status is asked once more.
+    let newest = reading.ts;
+    for (const h of history) if (h.ts > newest) newest = h.ts;
+    if (newest > reading.ts) {
+      try {
+        const again = parseNodeStatus(await client.nodeStatusOf(reading.address));
+        const twin = again.readings.find((r) => r.address === reading.address && r.ts === newest);
+        // Reported yet again since: that newest history reading keeps its history fields only.
+        if (twin) full.push(twin);
+      } catch (err) {
+        bad(`NodeStatus/${reading.address}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    // Status readings first: at an equal instant one wins over its history twin, carrying
     // presence, adjustment and AdjustedAtReceiver, which history lacks.
-    const mapped = mapPrefect([reading, ...history], configs, cursors);
+    const mapped = mapPrefect([...full, ...history], configs, cursors);
     note(await emit(ctx, gw, mapped.points, mapped.events, `node${reading.address}`));
     outcome.events += mapped.events.length;
     await saveCursors(

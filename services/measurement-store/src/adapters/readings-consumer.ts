@@ -106,7 +106,7 @@ export function createReadingsConsumer(deps: {
     });
     if (accepted.length === 0) return outcomes;
     try {
-      const { events, dropped } = await writer.write(accepted);
+      const { events, setpoints, dropped } = await writer.write(accepted);
       // After the commit: a crash from here on redelivers, and the replay publishes the same ids.
       // The first of two copies of one batch (a redelivery while the first was in hand) speaks
       // for both: its span goes on in the stored event, its seq in a rejected_messages record.
@@ -115,14 +115,18 @@ export function createReadingsConsumer(deps: {
         const id = items[i]!.value.batchId;
         if (!byBatch.has(id)) byBatch.set(id, i);
       }
-      await Promise.all(
-        events.map((event) =>
+      await Promise.all([
+        ...events.map((event) =>
           publish(js, names.subjects.storedReadings(event.site), event, {
             msgID: event.batchId,
             headers: spans[byBatch.get(event.batchId)!]?.nextHop() ?? {},
           }),
         ),
-      );
+        // A set-point change is its own fact downstream (its own AMQP type), id'd by its eventId.
+        ...setpoints.map((event) =>
+          publish(js, names.subjects.storedSetpoints(event.site), event, { msgID: event.eventId }),
+        ),
+      ]);
       for (const d of dropped) {
         const delivery = items[byBatch.get(d.batchId)!]!.msg;
         logger.warn(

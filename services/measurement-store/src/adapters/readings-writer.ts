@@ -1,4 +1,4 @@
-import type { StoredReadings } from '@ep/contracts';
+import type { StoredReadings, StoredSetpoint } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
 import type pg from 'pg';
 import { claimBatches, countStagedPerBatch, setBatchCounts } from '../db/batches.repo.js';
@@ -6,6 +6,7 @@ import { copyMeasurements, copyRows, upsertStagedSamples } from '../db/measureme
 import { ensurePartitions, listPartitions } from '../db/partitions.repo.js';
 import { lockPoints, refreshPointExtent, upsertPoints, type PointExtent } from '../db/points.repo.js';
 import { refreshRollups } from '../db/rollups.repo.js';
+import { insertSetpointEvents } from '../db/setpoint-events.repo.js';
 import { clearStaging, prepareSession, type SqlClient } from '../db/session.js';
 import { addUploadProgress, type UploadProgress } from '../db/upload-progress.repo.js';
 import {
@@ -20,6 +21,7 @@ import {
   sampleTimes,
   splitRounds,
   storedEvent,
+  storedSetpoints,
   type AcceptedBatch,
   type BatchCounts,
   type DroppedSample,
@@ -33,6 +35,8 @@ import type { StoreMetrics } from './metrics.js';
 export interface WriteResult {
   /** One stored event per input batch, in input order. */
   events: StoredReadings[];
+  /** The set-point changes the batches carried (replays' included), committed with them. */
+  setpoints: StoredSetpoint[];
   /** Samples refused per batch (unusable timestamps); the rest of each batch is stored. */
   dropped: { batchId: string; samples: DroppedSample[] }[];
 }
@@ -244,11 +248,31 @@ export function createReadingsWriter(deps: {
         progress.set(uploadId, p);
       });
       await addUploadProgress(client, [...progress.values()]);
+      await insertSetpointEvents(
+        client,
+        batches.flatMap(({ batch, site }, i) =>
+          isFresh(i)
+            ? (batch.events ?? []).map((e) => ({
+                eventId: e.eventId,
+                siteId: site.id,
+                source: batch.source,
+                node: e.point.node,
+                device: e.point.device,
+                parameter: e.point.parameter,
+                ts: e.ts,
+                from: e.from,
+                to: e.to,
+                origin: e.origin,
+              }))
+            : [],
+        ),
+      );
 
       await client.query('COMMIT');
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const storedAt = new Date();
       const events = batches.map((b, i) => storedEvent(b, points, batchCounts[i]!, storedAt));
+      const setpoints = batches.flatMap((b) => storedSetpoints(b, storedAt));
 
       if (metrics) {
         metrics.writeSeconds.observe(seconds);
@@ -264,7 +288,7 @@ export function createReadingsWriter(deps: {
         metrics.dropped.inc(dropped.reduce((n, d) => n + d.samples.length, 0));
       }
       logger.debug({ batches: batches.length, fresh: freshBatches.length, seconds }, 'write committed');
-      return { events, dropped };
+      return { events, setpoints, dropped };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -273,7 +297,7 @@ export function createReadingsWriter(deps: {
 
   return {
     async write(batches) {
-      if (batches.length === 0) return { events: [], dropped: [] };
+      if (batches.length === 0) return { events: [], setpoints: [], dropped: [] };
       let forceStaged = false;
       for (let n = 1; ; n++) {
         const client = await pool.connect();

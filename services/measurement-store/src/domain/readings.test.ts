@@ -10,6 +10,7 @@ import {
   pointKey,
   splitRounds,
   storedEvent,
+  storedSetpoints,
   utcIso,
   type AcceptedBatch,
   type SampleRow,
@@ -258,5 +259,56 @@ describe('storedEvent', () => {
     expect(utcIso('2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:00:00Z'))).toBe(
       '2026-01-01T00:00:00.000Z',
     );
+  });
+});
+
+describe('set-point changes carried by a batch', () => {
+  it('become setpoint.changed stored events, one per change, ids kept', () => {
+    const storedAt = new Date('2026-01-05T06:00:02Z');
+    const events = storedSetpoints(
+      accepted({
+        source: 'prefect',
+        points: [],
+        events: [
+          {
+            eventId: 'prefect:carleton:3.thermostat.temperature_setpoint:2026-01-05T06:00:00.000Z',
+            gateway: 'carleton-prefect',
+            point: {
+              node: '3',
+              device: 'thermostat',
+              parameter: 'temperature_setpoint',
+              name: '3.thermostat.temperature_setpoint',
+            },
+            ts: '2026-01-05T06:00:00Z',
+            from: null,
+            to: 21,
+            origin: 'override',
+          },
+        ],
+      }),
+      storedAt,
+    );
+    expect(events).toEqual([
+      {
+        v: 1,
+        type: 'setpoint.changed',
+        eventId: 'prefect:carleton:3.thermostat.temperature_setpoint:2026-01-05T06:00:00.000Z',
+        source: 'prefect',
+        site: 'carleton',
+        gateway: 'carleton-prefect',
+        point: {
+          node: '3',
+          device: 'thermostat',
+          parameter: 'temperature_setpoint',
+          name: '3.thermostat.temperature_setpoint',
+        },
+        ts: '2026-01-05T06:00:00.000Z',
+        from: null,
+        to: 21,
+        origin: 'override',
+        storedAt: '2026-01-05T06:00:02.000Z',
+      },
+    ]);
+    expect(storedSetpoints(accepted({ points: [] }), storedAt)).toEqual([]);
   });
 });

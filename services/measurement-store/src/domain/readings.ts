@@ -1,4 +1,11 @@
-import type { ExplicitPointField, Point, ReadingsBatch, StoredPoint, StoredReadings } from '@ep/contracts';
+import type {
+  ExplicitPointField,
+  Point,
+  ReadingsBatch,
+  StoredPoint,
+  StoredReadings,
+  StoredSetpoint,
+} from '@ep/contracts';
 
 /**
  * Pure planning of a write: which points to register, which samples to upsert, which months
@@ -408,4 +415,23 @@ function samplesAsUtc(p: Point): StoredPoint['samples'] {
 /** Samples in a batch, as its producer counted them. */
 export function sampleCount(batch: ReadingsBatch): number {
   return batch.points.reduce((n, p) => n + p.samples.length, 0);
+}
+
+/** The set-point changes a batch carries, as published once stored (one per change, in order). */
+export function storedSetpoints(accepted: AcceptedBatch, storedAt: Date): StoredSetpoint[] {
+  const { batch } = accepted;
+  return (batch.events ?? []).map((e) => ({
+    v: 1,
+    type: 'setpoint.changed',
+    eventId: e.eventId,
+    source: batch.source,
+    site: batch.site,
+    gateway: e.gateway,
+    point: e.point,
+    ts: new Date(e.ts).toISOString(),
+    from: e.from,
+    to: e.to,
+    origin: e.origin,
+    storedAt: storedAt.toISOString(),
+  }));
 }

@@ -184,7 +184,7 @@ export async function startPrefectSim(options: PrefectSimOptions = {}): Promise<
     await replyWithFaults(
       res,
       {
-        decision: faults.decide(site),
+        decision: faults.decide(site, kind === 'NodeStatus' && args.length === 0),
         errorBody: ERROR,
         dropField,
         count: (o) => record.countRequest(site, kind, o),

@@ -355,7 +355,7 @@ export async function startSecureSim(options: SecureSimOptions = {}): Promise<Se
       replyWithFaults(
         res,
         {
-          decision: faults.decide(site),
+          decision: faults.decide(site, kind === 'gatewaydata'),
           errorBody: ERROR_500,
           dropField,
           count: (o) => record.countRequest(site, kind, o),
