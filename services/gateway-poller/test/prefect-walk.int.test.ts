@@ -106,4 +106,53 @@ describe('a Prefect history walk overtaken by new reports', () => {
     }).catch(() => undefined);
     expect(Object.fromEntries(stored)).toEqual(Object.fromEntries(expected));
   });
+
+  it('walks history each poll when the interval is longer than the nodes report: no report between two polls is skipped', async () => {
+    const site = sim.sites[0]!;
+    const js = jetstream(nc);
+    const names = natsNames(bed.prefix);
+    // Polled every two report periods (a gateway added with --interval 120 against nodes that
+    // report every 60 s): one report in two is seen only by NodeHistory.
+    const slow: GatewayConfig = { ...gw, intervalSeconds: 2 * REPORT_S };
+    const ctx: PollContext = {
+      db: bed.db,
+      sink: {
+        publishReadings: async (g, batch) => {
+          await publish(js, names.subjects.readings(g.vendor, g.site), batch, { msgID: batch.batchId });
+        },
+      },
+      logger: silentLogger(),
+      now: () => sim.clock.now(),
+      onRejected: () => undefined,
+      onBackfillDay: () => undefined,
+    };
+    const client = createPrefectClient({
+      baseUrl: sim.url,
+      site,
+      token: sim.credentials[site]!.token,
+      timeoutMs: 10_000,
+    });
+    const cache = new ConfigCache();
+    const key = [...(await bed.storedAll(site.toLowerCase())).keys()].find((k) =>
+      k.endsWith('/thermostat/current_temperature'),
+    )!;
+    const node = key.split('/')[0]!;
+    const before = await bed.stored(site.toLowerCase(), node, 'thermostat', 'current_temperature');
+    for (let i = 0; i < 3; i++) {
+      sim.clock.advance(2 * REPORT_S * 1000);
+      await pollPrefect(ctx, slow, client, cache);
+    }
+    // Six report periods passed: about six reports (their times wander by a few seconds).
+    const expectedCount = before.length + 5;
+    let stored: Awaited<ReturnType<Bed['stored']>> = [];
+    await waitFor(async () => {
+      stored = await bed.stored(site.toLowerCase(), node, 'thermostat', 'current_temperature');
+      return stored.length >= expectedCount;
+    }).catch(() => undefined);
+    // Every report the node made is stored: consecutive samples about one report period apart
+    // (a skipped report would leave a gap of two).
+    const gaps = stored.slice(1).map((s, i) => Date.parse(s[0]) - Date.parse(stored[i]![0]));
+    expect(Math.max(...gaps)).toBeLessThan(1.5 * REPORT_S * 1000);
+    expect(stored.length).toBeGreaterThanOrEqual(expectedCount);
+  });
 });

@@ -49,6 +49,28 @@ export interface PrefectNodeCursor {
   ts: number;
   /** Its set point; null = none (the −100 sentinel). */
   setPoint: number | null;
+  /**
+   * Time from the reading before it to this one, UTC ms: the node's report period as last seen.
+   * A poll that finds a newer reading further off than that has missed reports in between.
+   */
+  gapMs?: number;
+}
+
+/**
+ * Whether NodeStatus's newest reading leaves reports unread since the cursor, so the node's
+ * history must be walked: always for a node first seen; else when the reading is more than 1.5
+ * report periods past the cursor. The period is the node's own (its last gap) when known, capped
+ * by the poll interval — polling every 600 s a node that reports every 300 s misses one report
+ * in two, which only history holds.
+ */
+export function needsHistory(
+  reading: { ts: number },
+  cursor: PrefectNodeCursor | undefined,
+  intervalMs: number,
+): boolean {
+  if (!cursor) return true;
+  const period = Math.min(intervalMs, cursor.gapMs ?? intervalMs);
+  return reading.ts - cursor.ts > period * 1.5;
 }
 
 /** Part of an answer that could not be read: the rest of it is kept. */
@@ -262,7 +284,7 @@ export function mapPrefect(
         QUALITY.good,
       ]);
     }
-    next.set(r.address, { ts: r.ts, setPoint });
+    next.set(r.address, { ts: r.ts, setPoint, ...(previous ? { gapMs: r.ts - previous.ts } : {}) });
   }
   return { points, events, cursors: next };
 }

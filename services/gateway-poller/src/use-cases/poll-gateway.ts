@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { PointSet, SetpointChange } from '../domain/points.js';
 import {
   mapPrefect,
+  needsHistory,
   parseNodeConfiguration,
   parseNodeHistory,
   parseNodeStatus,
@@ -173,8 +174,8 @@ export class ConfigCache {
 const nodeKey = (address: number) => `node:${address}`;
 
 /**
- * One Prefect poll: NodeStatus of every node; a node first seen, or seen again after a gap
- * longer than 1.5 intervals, is backfilled from NodeHistory day by day back to its cursor (at most
+ * One Prefect poll: NodeStatus of every node; a node first seen, or seen again further past its
+ * cursor than 1.5 report periods (needsHistory), is backfilled from NodeHistory day by day back to its cursor (at most
  * backfill-days). Each node's history is published and its cursor saved before the next node,
  * so a long backfill keeps its progress across a crash.
  */
@@ -204,7 +205,6 @@ export async function pollPrefect(
   const addresses = [...new Set(status.readings.map((r) => r.address))];
   const configs = await configCache.get(gw, addresses, client, ctx.now(), bad);
 
-  const gapMs = gw.intervalSeconds * 1500;
   const outcome: PollOutcome = { samples: 0, batches: 0, events: 0, newestMs: undefined, rejected: 0 };
   const upToDate: PrefectReading[] = [];
   const note = (r: { samples: number; batches: number; newestMs: number | undefined }) => {
@@ -221,10 +221,7 @@ export async function pollPrefect(
     bad(`node ${r.address}: no NodeConfiguration yet; its readings wait for the next poll`);
     return false;
   });
-  const backfills = ready.filter((r) => {
-    const c = cursors.get(r.address);
-    return !c || r.ts - c.ts > gapMs;
-  });
+  const backfills = ready.filter((r) => needsHistory(r, cursors.get(r.address), gw.intervalSeconds * 1000));
   for (const r of ready) if (!backfills.includes(r)) upToDate.push(r);
   if (backfills.length > 0) {
     await updateStatus(ctx.db, gw.id, { backfill: { nodes: backfills.length, done: 0 } });
