@@ -11,6 +11,7 @@ export {
   startStore,
   type ServiceName,
   type ServiceProcess,
+  type ExitStatus,
   type StartServiceOptions,
 } from './services.js';
 export { startMosquitto, type Mosquitto } from './mosquitto.js';

@@ -33,10 +33,16 @@ export interface ServiceProcess {
   exited: Promise<never>;
   /** Everything it printed on stdout lately (its JSON log lines), for a failing test's message. */
   output(): string;
-  /** SIGTERM, and wait for the exit (nothing when it has exited already). */
-  stop(): Promise<void>;
+  /** SIGTERM, and wait for the exit; resolves with how it ended (a clean stop: code 0). */
+  stop(): Promise<ExitStatus>;
   /** SIGKILL, and wait for the exit: a crash, as a pod's OOM kill or a node loss would be. */
-  kill(): Promise<void>;
+  kill(): Promise<ExitStatus>;
+}
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface StartServiceOptions {
@@ -88,11 +94,12 @@ export function startService(
     exited.catch(reject);
   });
   readyAt.catch(() => undefined);
-  const end = async (signal: NodeJS.Signals) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill(signal);
-    await gone;
+  const status = new Promise<ExitStatus>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const end = async (signal: NodeJS.Signals): Promise<ExitStatus> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    return status;
   };
   return {
     proc,

@@ -1,42 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { natsNames, storedEventId, type StoredEvent } from '@ep/contracts';
 import { consumerLag } from '@ep/nats';
-import { storedReadingsEvent, storedTeststandEvent, waitFor } from '@ep/testkit';
+import {
+  startService,
+  storedReadingsEvent,
+  storedTeststandEvent,
+  waitFor,
+  type ServiceProcess,
+} from '@ep/testkit';
 import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
-
-const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-interface Running {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
-/** Runs the notifier as `pnpm start` would: the package's start script, as a real process. */
-function startNotifier(env: Record<string, string>): Running {
-  const script = (
-    JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  ).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  // Spawned directly rather than through pnpm, so the signal reaches the service itself.
-  const child = spawn(command!, args, { cwd: serviceDir, env: { ...process.env, ...env }, stdio: 'pipe' });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, exited, output: () => output };
-}
 
 describe('notifier killed with SIGKILL mid-stream and restarted', () => {
   let bed: TestBed;
   let queue: QueueCollector;
-  const children: Running[] = [];
+  const children: ServiceProcess[] = [];
 
   beforeAll(async () => {
     bed = await createTestBed('kill');
@@ -44,12 +21,7 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
   });
 
   afterAll(async () => {
-    for (const { child, exited } of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    for (const child of children) await child.kill();
     await queue?.stop();
     await bed?.cleanup();
   });
@@ -71,14 +43,13 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
     );
     for (const event of first) await publishStored(bed.js, bed.prefix, event);
 
-    const a = startNotifier(env);
+    const a = startService('notifier', env, { stderr: 'ignore' });
     children.push(a);
     await waitFor(() => queue.ids().size >= 40, {
       what: `the first events (notifier output: ${a.output()})`,
       timeoutMs: 30_000,
     });
-    a.child.kill('SIGKILL');
-    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await a.kill()).toEqual({ code: null, signal: 'SIGKILL' });
     // Killed mid-stream: not everything had gone out.
     expect(queue.ids().size).toBeLessThan(first.length);
 
@@ -87,7 +58,7 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
     );
     for (const event of later) await publishStored(bed.js, bed.prefix, event);
 
-    const b = startNotifier(env);
+    const b = startService('notifier', env, { stderr: 'ignore' });
     children.push(b);
     const all = [...first, ...later];
     await waitFor(() => all.every((e) => queue.ids().has(storedEventId(e))), {
@@ -106,7 +77,6 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
     expect(queue.ids().size).toBe(all.length);
 
     // A SIGTERM stops it cleanly.
-    b.child.kill('SIGTERM');
-    expect(await b.exited).toEqual({ code: 0, signal: null });
+    expect(await b.stop()).toEqual({ code: 0, signal: null });
   }, 120_000);
 });

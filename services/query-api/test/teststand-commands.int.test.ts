@@ -32,7 +32,7 @@ describe('test-stand commands: query-api → NATS → teststand-handler → MQTT
   let broker: Mosquitto;
   let testDb: TestDatabase;
   let db: Kysely<Database>;
-  let store: { stop(): Promise<void> };
+  let store: { stop(): Promise<unknown> };
   let nc: NatsConnection;
   let handler: ServiceProcess;
   let api: QueryApi;

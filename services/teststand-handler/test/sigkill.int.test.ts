@@ -1,44 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { waitFor } from '@ep/testkit';
+import { startService, waitFor, type ServiceProcess } from '@ep/testkit';
 import { sql } from 'kysely';
 import { createBed, standClient, startBroker, type Bed, type Broker } from './support.js';
 
-const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 // EP_TEST_BURST shortens the burst while working on this test; the acceptance run uses 20k.
 const TOTAL = Number(process.env['EP_TEST_BURST'] ?? 20_000);
 const PUBLISHERS = 4;
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
-/** Runs the handler as `pnpm start` would: the package's start script, as a real process. */
-function startHandlerProcess(env: Record<string, string>): Running {
-  const script = (
-    JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  ).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  // Spawned directly rather than through pnpm, so the signal reaches the service itself.
-  const child = spawn(command!, args, { cwd: serviceDir, env: { ...process.env, ...env }, stdio: 'pipe' });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, exited, output: () => output };
-}
-
 describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restarted', () => {
   let broker: Broker;
   let bed: Bed;
-  const children: Running[] = [];
+  const children: ServiceProcess[] = [];
 
   beforeAll(async () => {
     broker = await startBroker();
@@ -46,12 +18,7 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
   });
 
   afterAll(async () => {
-    for (const { child, exited } of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    for (const child of children) await child.kill();
     await bed?.close();
     await broker?.stop();
   });
@@ -75,7 +42,7 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
       // info: the test waits for the "subscribed" line.
       LOG_LEVEL: 'info',
     };
-    const a = startHandlerProcess(env);
+    const a = startService('teststand-handler', env, { stderr: 'ignore' });
     children.push(a);
     // Subscribed: the session exists, so what follows is queued for it even while it is down.
     await waitFor(() => a.output().includes('"msg":"subscribed"'), {
@@ -111,14 +78,13 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
       what: 'the first thousand rows',
       timeoutMs: 60_000,
     });
-    a.child.kill('SIGKILL');
-    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await a.kill()).toEqual({ code: null, signal: 'SIGKILL' });
     const atKill = await count();
     await sending;
     for (const client of publishers) await client.endAsync();
     expect(atKill).toBeLessThan(TOTAL);
 
-    const b = startHandlerProcess(env);
+    const b = startService('teststand-handler', env, { stderr: 'ignore' });
     children.push(b);
     const restartedAt = Date.now();
     await waitFor(async () => (await count()) >= TOTAL, {
@@ -151,7 +117,6 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
       twice: [],
     });
 
-    b.child.kill('SIGTERM');
-    expect(await b.exited).toEqual({ code: 0, signal: null });
+    expect(await b.stop()).toEqual({ code: 0, signal: null });
   }, 360_000);
 });

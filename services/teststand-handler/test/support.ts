@@ -48,7 +48,9 @@ export async function createBed(label: string): Promise<Bed> {
     prefix,
     nc,
     natsUrl,
-    stopStore: () => store.stop(),
+    stopStore: async () => {
+      await store.stop();
+    },
     async close() {
       await store.stop();
       const jsm = await jetstreamManager(nc);
