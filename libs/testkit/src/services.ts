@@ -55,6 +55,8 @@ export interface StartServiceOptions {
   ready?: string;
   /** Where its stderr goes: the test's own stderr (default) or nowhere. */
   stderr?: 'inherit' | 'ignore';
+  /** Options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -73,11 +75,16 @@ export function startService(
   ).scripts[scriptName];
   if (!script) throw new Error(`services/${name}/package.json has no "${scriptName}" script`);
   const [command, ...args] = script.split(/\s+/);
-  const proc = spawn(command === 'node' ? process.execPath : command!, args, {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
-    env: { ...process.env, ...env },
-  });
+  const isNode = command === 'node';
+  const proc = spawn(
+    isNode ? process.execPath : command!,
+    isNode ? [...(options.nodeArgs ?? []), ...args] : args,
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  );
   const ready = options.ready ?? `${name} started`;
   let seen = '';
   const exited = new Promise<never>((_, reject) => {

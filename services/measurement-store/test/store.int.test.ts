@@ -317,4 +317,58 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
       last_seen: new Date('2026-01-01T00:00:05Z'),
     });
   });
+
+  it('stores a burst of test-stand messages over several batches in stream order, each once', async () => {
+    // 1,200 status messages of one stand, pulled as several batches (500 at most): the batches'
+    // writes are serialised while their stored events are published, so each stored event must
+    // still carry the state right after its own message, and a repeat in a later batch stores nothing.
+    const codes = [600, 200, 202, 610, 201];
+    const events: TeststandEventInput[] = Array.from({ length: 1_200 }, (_, i) => ({
+      v: 1,
+      eventId: `burst-${i}`,
+      stand: 'rig2',
+      module: 'm',
+      kind: 'status',
+      direction: 'inbound',
+      topic: 'rig2/m/Inbound',
+      receivedAt: new Date(Date.UTC(2026, 0, 2, 0, 0, i)).toISOString(),
+      msgType: 'status',
+      statusCode: codes[i % codes.length]!,
+      raw: '{}',
+      valid: true,
+    }));
+    const subject = env.names.subjects.teststand('rig2', 'status');
+    await Promise.all(events.map((e) => env.js.publish(subject, JSON.stringify(e), { msgID: e.eventId })));
+    // burst-3 again under another msgID (past NATS de-duplication), after the first batch.
+    await env.js.publish(subject, JSON.stringify(events[3]), { msgID: 'burst-3-again' });
+    await waitFor(
+      async () => {
+        const info = await env.jsm.consumers.info(
+          env.names.streams.teststand,
+          env.names.consumers.storeTeststand,
+        );
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { what: 'the burst stored' },
+    );
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM teststand_messages WHERE stand = 'rig2'`.execute(env.db);
+    expect(rows[0]!.n).toBe(1_200);
+    const stored = (await env.storedEvents()).filter(
+      (e): e is StoredTeststand => e.type === 'teststand.stored' && e.event.stand === 'rig2',
+    );
+    // The repeat's stored event has burst-3's msgID: the STORED stream keeps the first one only.
+    expect(stored.map((e) => e.event.eventId)).toEqual(events.map((e) => e.eventId));
+    let power: number | null = null;
+    let status: number | null = null;
+    events.forEach((e, i) => {
+      if (e.statusCode! >= 600) power = e.statusCode!;
+      else status = e.statusCode!;
+      expect(stored[i]!.standState).toEqual({
+        powerCode: power,
+        statusCode: status,
+        ready: power === 600 && status === 200,
+      });
+    });
+  });
 });

@@ -38,9 +38,28 @@ export function createTeststandConsumer(deps: {
   const logger = deps.logger.child({ component: 'teststand' });
   const key = (e: { stand: string; module: string }) => `${e.stand}\u0000${e.module}`;
 
+  // The transactions run one after another, in the order the batches came (a stand's state
+  // follows its messages); a batch's stored events are published and awaited while the next
+  // batch is written, so the database never waits for NATS round trips.
+  let previousWrite: Promise<void> = Promise.resolve();
+
   async function store(items: BatchItem<TeststandEvent>[]): Promise<void> {
+    const turn = previousWrite;
+    let written!: () => void;
+    previousWrite = new Promise((resolve) => (written = resolve));
+    let published: Promise<unknown>;
+    try {
+      await turn;
+      published = publishStored(items, await write(items));
+    } finally {
+      written();
+    }
+    await published;
+  }
+
+  async function write(items: BatchItem<TeststandEvent>[]) {
     const events = items.map((i) => i.value);
-    const { ids, after } = await db.transaction().execute(async (trx) => {
+    return db.transaction().execute(async (trx) => {
       const ids = await insertTeststandMessages(trx, events);
       const touched = new Map(events.map((e) => [key(e), { stand: e.stand, module: e.module }]));
       const states = new Map<string, StandState>(
@@ -80,8 +99,17 @@ export function createTeststandConsumer(deps: {
       }
       return { ids, after };
     });
-    // Published in stream order (nats.js sends in call order); all awaited before the acks.
-    await Promise.all(
+  }
+
+  /**
+   * Publishes the batch's stored events in stream order (nats.js sends in call order, and this
+   * runs before the next batch's transaction starts); resolves once JetStream has all of them.
+   */
+  function publishStored(
+    items: BatchItem<TeststandEvent>[],
+    { ids, after }: Awaited<ReturnType<typeof write>>,
+  ): Promise<unknown> {
+    return Promise.all(
       items.map((item, i) => {
         const event = item.value;
         const powerCode = after[i]?.power_code ?? null;
@@ -112,8 +140,14 @@ export function createTeststandConsumer(deps: {
     onInvalid: recordInvalid(db, logger),
     maxBatch: MAX_BATCH,
     maxWaitMs: MAX_WAIT_MS,
-    // One batch at a time: a stand's state must follow its messages in stream order.
-    concurrency: 1,
+    // Two batches: one written, the other's stored events awaited (store() keeps the writes in
+    // stream order, one at a time).
+    concurrency: 2,
+    // Enough pulled ahead to cut the next batch while both are busy.
+    prefetch: 2 * MAX_BATCH,
+    // A lost ack only means a redelivery, which stores nothing twice (event_id is unique) and
+    // re-publishes the same stored msgID; a confirmed ack would be one more request per message.
+    confirmAcks: false,
     ...(deps.registry ? { registry: deps.registry } : {}),
     handleBatch: (items) => withSpan('store teststand', items[0]?.msg.headers ?? {}, () => store(items)),
   });

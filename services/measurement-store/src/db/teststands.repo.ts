@@ -90,6 +90,10 @@ export async function findStand(
 /**
  * Stores many test-stand messages in one statement; returns each event id's row id and whether
  * this call inserted it (false: stored before, a redelivery). Repeats within `events` count once.
+ *
+ * The rows travel as one array per column through `unnest`: 17 parameters whatever the batch
+ * size, where a multi-row VALUES has 17 per row for the query builder to compile and PostgreSQL
+ * to parse (a stand burst writes thousands a second).
  */
 export async function insertTeststandMessages(
   db: Db,
@@ -97,32 +101,27 @@ export async function insertTeststandMessages(
 ): Promise<Map<string, { id: number; inserted: boolean }>> {
   const result = new Map<string, { id: number; inserted: boolean }>();
   if (events.length === 0) return result;
-  const inserted = await db
-    .insertInto('teststand_messages')
-    .values(
-      events.map((event) => ({
-        event_id: event.eventId,
-        stand: event.stand,
-        module: event.module,
-        direction: event.direction,
-        topic: event.topic,
-        kind: event.kind,
-        msg_type: event.msgType ?? null,
-        sent_by: event.sentBy ?? null,
-        protocol_version: event.protocolVersion ?? null,
-        status_code: event.statusCode ?? null,
-        commands: event.commands ? JSON.stringify(event.commands) : null,
-        parameters: event.parameters ? JSON.stringify(event.parameters) : null,
-        data: event.data ? JSON.stringify(event.data) : null,
-        raw: event.raw,
-        valid: event.valid,
-        errors: JSON.stringify(event.errors),
-        received_at: event.receivedAt,
-      })),
-    )
-    .onConflict((oc) => oc.column('event_id').doNothing())
-    .returning(['id', 'event_id'])
-    .execute();
+  const json = (value: unknown) => (value ? JSON.stringify(value) : null);
+  const column = <T>(pick: (e: TeststandEvent) => T) => events.map(pick);
+  const { rows: inserted } = await sql<{ id: number; event_id: string }>`
+    INSERT INTO teststand_messages (event_id, stand, module, direction, topic, kind, msg_type, sent_by,
+      protocol_version, status_code, commands, parameters, data, raw, valid, errors, received_at)
+    SELECT event_id, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
+      status_code, commands::jsonb, parameters::jsonb, data::jsonb, raw, valid, errors::jsonb, received_at
+    FROM unnest(
+      ${column((e) => e.eventId)}::text[], ${column((e) => e.stand)}::text[],
+      ${column((e) => e.module)}::text[], ${column((e) => e.direction)}::text[],
+      ${column((e) => e.topic)}::text[], ${column((e) => e.kind)}::text[],
+      ${column((e) => e.msgType ?? null)}::text[], ${column((e) => e.sentBy ?? null)}::text[],
+      ${column((e) => e.protocolVersion ?? null)}::text[], ${column((e) => e.statusCode ?? null)}::integer[],
+      ${column((e) => json(e.commands))}::text[], ${column((e) => json(e.parameters))}::text[],
+      ${column((e) => json(e.data))}::text[], ${column((e) => e.raw)}::text[],
+      ${column((e) => e.valid)}::boolean[], ${column((e) => JSON.stringify(e.errors))}::text[],
+      ${column((e) => e.receivedAt)}::timestamptz[]
+    ) AS m(event_id, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
+      status_code, commands, parameters, data, raw, valid, errors, received_at)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, event_id`.execute(db);
   for (const row of inserted) result.set(row.event_id, { id: row.id, inserted: true });
   const missing = [...new Set(events.map((e) => e.eventId))].filter((id) => !result.has(id));
   if (missing.length > 0) {

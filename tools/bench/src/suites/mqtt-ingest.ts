@@ -18,11 +18,49 @@ import { connect as connectNats } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import { connectAsync } from 'mqtt';
 import pg from 'pg';
+import { readFileSync } from 'node:fs';
 import type { BenchContext, Measurement, Suite } from '../harness.js';
 import { buildServices, startService, type ServiceProcess } from '../services.js';
 
 const PUBLISHERS = 4;
 const VALUES = 3;
+
+/** CPU seconds a process used so far (utime + stime of /proc/<pid>/stat; Linux, 100 ticks/s). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU used by each service (and this process: the publishers, the AMQP consumer, the polling)
+ * from now on, per message: on a shared machine the rates wander with the neighbours' load, the
+ * CPU a message costs each part much less, so it shows where to look.
+ */
+function cpuMeter(services: Record<string, ServiceProcess>) {
+  const own = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const start = Object.fromEntries(
+    Object.entries(services).map(([name, s]) => [name, cpuSeconds(s.proc.pid)]),
+  );
+  const benchStart = own();
+  return {
+    perMessage(count: number): string {
+      const parts = Object.entries(services).map(
+        ([name, s]) => `${name} ${(((cpuSeconds(s.proc.pid) - start[name]!) * 1000) / count).toFixed(3)}`,
+      );
+      parts.push(`bench (publishers, AMQP consumer) ${(((own() - benchStart) * 1000) / count).toFixed(3)}`);
+      return parts.join(', ');
+    },
+  };
+}
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -128,19 +166,21 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
     });
     services.push(notifier);
     await Promise.race([notifier.ready, notifier.exited]);
+    const handlerPort = await freePort();
     const handler = startService('teststand-handler', {
       ...common,
       MQTT_URL: broker.url,
       EP_MQTT_TOPICS: '+/ingest/Inbound',
       EP_MQTT_CLIENT_ID: `${prefix}_handler_0`,
-      PORT: String(await freePort()),
+      PORT: String(handlerPort),
       LOG_LEVEL: 'info',
     });
     services.push(handler);
     await Promise.race([handler.ready, handler.exited]);
 
     ctx.log(`teststand-handler: ${count} messages from ${PUBLISHERS} publishers`);
-    const { firstPublishAt } = await burst({
+    const cpu = cpuMeter({ 'teststand-handler': handler, 'measurement-store': store, notifier });
+    const { firstPublishAt, lastAckAt } = await burst({
       url: broker.url,
       count,
       publishers: PUBLISHERS,
@@ -163,6 +203,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       timeoutMs: 120_000,
       intervalMs: 100,
     }).catch(() => undefined);
+    const cpuPerMessage = cpu.perMessage(count);
     // Late duplicates would land now.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const { rows: stats } = await pool.query<{ n: number; seqs: number; last: string }>(
@@ -173,6 +214,40 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       `SELECT (extract(epoch FROM stored_at) * 1000 - (parameters->>'sentAt')::float8)::text AS ms FROM teststand_messages WHERE kind = 'data'`,
     );
     const latencies = lat.map((r) => Number(r.ms)).sort((a, b) => a - b);
+    // Where the time goes: when the last event reached each stream, next to the row and AMQP times.
+    const nc = await connectNats({ servers: urls.natsUrl });
+    const jsm = await jetstreamManager(nc);
+    const names = natsNames(prefix);
+    // The last data event of any publisher's stand (the streams also carry liveness events).
+    const lastAt = async (stream: string, subject: (stand: string) => string) => {
+      const times = await Promise.all(
+        Array.from({ length: PUBLISHERS }, (_, p) =>
+          jsm.streams
+            .getMessage(stream, { last_by_subj: subject(`bench${p}`) })
+            .then((m) => m?.time.getTime() ?? NaN),
+        ),
+      );
+      return Math.max(...times) - firstPublishAt;
+    };
+    const stages = {
+      teststandStream: await lastAt(names.streams.teststand, (s) => names.subjects.teststand(s, 'data')),
+      lastRow: Number(stats[0]!.last) - firstPublishAt,
+      storedStream: await lastAt(names.streams.stored, (s) => names.subjects.storedTeststand(s, 'data')),
+      lastAmqp: lastAmqpAt - firstPublishAt,
+    };
+    await nc.close();
+    ctx.log(`CPU ms per message during the burst: ${cpuPerMessage}`);
+    // How long a message waited in the handler for JetStream (its PUBACK waited as long).
+    const metrics = await (await fetch(`http://127.0.0.1:${handlerPort}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const lagMs =
+      (metric('ep_teststand_handler_lag_seconds_sum') / metric('ep_teststand_handler_lag_seconds_count')) *
+      1000;
+    ctx.log(`handler: mean receipt → JetStream ack ${lagMs.toFixed(1)} ms`);
+    ctx.log(
+      `stages (ms after the first publish): burst acknowledged by the broker ${lastAckAt - firstPublishAt}, last event in ${names.streams.teststand} ${stages.teststandStream}, last row ${stages.lastRow.toFixed(0)}, last event in ${names.streams.stored} ${stages.storedStream}, last AMQP message ${stages.lastAmqp}`,
+    );
     const s = stats[0]!;
     const lastRowAt = Number(s.last);
     const pgRate = (s.seqs * 1000) / (lastRowAt - firstPublishAt);
