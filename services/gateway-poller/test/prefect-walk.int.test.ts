@@ -53,11 +53,11 @@ describe('a Prefect history walk overtaken by new reports', () => {
     await sim?.close();
   });
 
-  it('asks NodeStatus of the node again and stores the newest reading whole', async () => {
-    const site = sim.sites[0]!;
+  /** A poll's world as the scheduler gives it, publishing to this bed's READINGS stream. */
+  function pollContext(): PollContext {
     const js = jetstream(nc);
     const names = natsNames(bed.prefix);
-    const ctx: PollContext = {
+    return {
       db: bed.db,
       sink: {
         publishReadings: async (g, batch) => {
@@ -69,12 +69,13 @@ describe('a Prefect history walk overtaken by new reports', () => {
       onRejected: () => undefined,
       onBackfillDay: () => undefined,
     };
-    const real = createPrefectClient({
-      baseUrl: sim.url,
-      site,
-      token: sim.credentials[site]!.token,
-      timeoutMs: 10_000,
-    });
+  }
+  const clientOf = (site: string) =>
+    createPrefectClient({ baseUrl: sim.url, site, token: sim.credentials[site]!.token, timeoutMs: 10_000 });
+
+  it('asks NodeStatus of the node again and stores the newest reading whole', async () => {
+    const site = sim.sites[0]!;
+    const real = clientOf(site);
     // The gateway's time moves on by a report period between the NodeStatus answer and the walk.
     const overtaken: PrefectClient = {
       ...real,
@@ -84,6 +85,7 @@ describe('a Prefect history walk overtaken by new reports', () => {
         return body;
       },
     };
+    const ctx = pollContext();
     const cache = new ConfigCache();
     await pollPrefect(ctx, gw, overtaken, cache);
     const asked = sim.record.requests(site).filter((r) => r.kind === 'NodeStatus' && r.outcome === 'ok');
@@ -109,29 +111,11 @@ describe('a Prefect history walk overtaken by new reports', () => {
 
   it('walks history each poll when the interval is longer than the nodes report: no report between two polls is skipped', async () => {
     const site = sim.sites[0]!;
-    const js = jetstream(nc);
-    const names = natsNames(bed.prefix);
     // Polled every two report periods (a gateway added with --interval 120 against nodes that
     // report every 60 s): one report in two is seen only by NodeHistory.
     const slow: GatewayConfig = { ...gw, intervalSeconds: 2 * REPORT_S };
-    const ctx: PollContext = {
-      db: bed.db,
-      sink: {
-        publishReadings: async (g, batch) => {
-          await publish(js, names.subjects.readings(g.vendor, g.site), batch, { msgID: batch.batchId });
-        },
-      },
-      logger: silentLogger(),
-      now: () => sim.clock.now(),
-      onRejected: () => undefined,
-      onBackfillDay: () => undefined,
-    };
-    const client = createPrefectClient({
-      baseUrl: sim.url,
-      site,
-      token: sim.credentials[site]!.token,
-      timeoutMs: 10_000,
-    });
+    const client = clientOf(site);
+    const ctx = pollContext();
     const cache = new ConfigCache();
     const key = [...(await bed.storedAll(site.toLowerCase())).keys()].find((k) =>
       k.endsWith('/thermostat/current_temperature'),

@@ -1,3 +1,4 @@
+import { addGateway } from '@ep/gateways';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -95,22 +96,15 @@ export async function createBed(label: string): Promise<Bed> {
       await db.insertInto('sites').values({ key, name: key, timezone }).execute();
     },
     async addGateway(g) {
-      const site = await db
-        .selectFrom('sites')
-        .select('id')
-        .where('key', '=', g.site)
-        .executeTakeFirstOrThrow();
-      await db
-        .insertInto('gateways')
-        .values({
-          name: g.name,
-          site_id: site.id,
-          vendor: g.vendor,
-          base_url: g.url,
-          interval_seconds: g.interval ?? 1,
-          backfill_days: g.backfillDays ?? 0,
-        })
-        .execute();
+      // As `ep gateways add` and the admin API add one.
+      await addGateway(db, {
+        name: g.name,
+        site: g.site,
+        vendor: g.vendor,
+        url: g.url,
+        intervalSeconds: g.interval ?? 1,
+        backfillDays: g.backfillDays ?? 0,
+      });
     },
     async writeSecret(name, secret) {
       await writeFile(path.join(secretsDir, name), JSON.stringify(secret), { mode: 0o600 });
