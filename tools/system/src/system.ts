@@ -99,8 +99,12 @@ export interface System {
   db: Kysely<Database>;
   databaseName: string;
   services: Record<SystemService, RunningService>;
-  /** The proxies the services connect through: cut() one to drop every connection and refuse new ones. */
-  proxies: { nats: FaultProxy; amqp: FaultProxy; mqtt: FaultProxy; pg: FaultProxy };
+  /**
+   * The proxies the services connect through: cut() one to drop every connection and refuse new
+   * ones. measurement-store reaches PostgreSQL through `storePg`, the others through `pg`, so its
+   * writes can fail while the sources (which need the database too) keep producing.
+   */
+  proxies: { nats: FaultProxy; amqp: FaultProxy; mqtt: FaultProxy; pg: FaultProxy; storePg: FaultProxy };
   prefect: PrefectSim;
   secure: SecureSim;
   stands: StandSim;
@@ -187,6 +191,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       amqp: await startFaultProxy(urls.amqpUrl),
       mqtt: await startFaultProxy(mosquitto.url),
       pg: await startFaultProxy(testDb.url),
+      storePg: await startFaultProxy(testDb.url),
     };
     cleanups.push(async () => {
       for (const p of Object.values(proxies)) await p.close();
@@ -282,7 +287,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     const envs: Record<SystemService, Record<string, string>> = {
       'measurement-store': {
         ...common,
-        DATABASE_URL: proxies.pg.url,
+        DATABASE_URL: proxies.storePg.url,
         STORE_BATCH_WAIT_MS: '50',
         // A killed store's unacked batches come back within seconds, not the production 30 s.
         STORE_ACK_WAIT_MS: '5000',

@@ -54,16 +54,19 @@ describe('the whole system under crashes and outages', () => {
       await system.services[name].restart();
       await pause(1_000);
     }
-    for (const [what, proxy] of [
-      ['NATS', system.proxies.nats],
-      ['RabbitMQ', system.proxies.amqp],
-      ['Mosquitto', system.proxies.mqtt],
-      ['PostgreSQL', system.proxies.pg],
+    const { nats, amqp, mqtt, pg, storePg } = system.proxies;
+    for (const [what, links] of [
+      ['NATS', [nats]],
+      ['RabbitMQ', [amqp]],
+      ['Mosquitto', [mqtt]],
+      // The store's link alone first, so its writes fail while gateways and files keep coming.
+      ["measurement-store's PostgreSQL", [storePg]],
+      ['PostgreSQL', [pg, storePg]],
     ] as const) {
       say(`cut ${what} for 4 s`);
-      proxy.cut();
+      for (const link of links) link.cut();
       await pause(4_000);
-      proxy.restore();
+      for (const link of links) link.restore();
       await pause(1_500);
     }
     say('sources stop; waiting for the system to settle');
