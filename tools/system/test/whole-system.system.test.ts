@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { waitFor } from '@ep/testkit';
 import { sql } from 'kysely';
-import { auditSystem, formatAudit, SERVICES, startSystem, type Audit, type System } from '../src/index.js';
+import {
+  auditSystem,
+  formatAudit,
+  SERVICES,
+  startSystem,
+  type Audit,
+  type System,
+  type SystemService,
+} from '../src/index.js';
 
 jest.setTimeout(300_000);
 
@@ -63,6 +71,12 @@ describe('the whole system under crashes and outages', () => {
       ["measurement-store's PostgreSQL", [storePg]],
       ['PostgreSQL', [pg, storePg]],
     ] as const) {
+      if (what === 'RabbitMQ') {
+        // Slow first, so confirms are outstanding when the link goes.
+        amqp.delay(300);
+        await pause(2_000);
+        amqp.delay(0);
+      }
       say(`cut ${what} for 4 s`);
       for (const link of links) link.cut();
       await pause(4_000);
@@ -81,6 +95,11 @@ describe('the whole system under crashes and outages', () => {
       { timeoutMs: 90_000, intervalMs: 2_000, what: 'the system settled' },
     ).catch(() => undefined);
     say(`settled or gave up\n${formatAudit(audit!)}`);
+    for (const [name, ok] of Object.entries(audit!.ready))
+      if (!ok)
+        say(
+          `${name} is not ready; its last log lines:\n${system.services[name as SystemService].process.output().slice(-4_000)}`,
+        );
     expect(audit!.problems).toEqual([]);
     // Each family really flowed, through all of the above.
     expect(audit!.gateways.stored).toBeGreaterThan(0);
