@@ -143,6 +143,7 @@ export const soakSuite: Suite = {
         },
         { timeoutMs: 120_000, intervalMs: 2_000, what: 'the system settled' },
       ).catch(() => undefined);
+      audit ??= await auditSystem(system);
       ctx.log(`at the end:\n${formatAudit(audit!)}`);
       for (const p of audit!.problems) ctx.log(`PROBLEM ${p}`);
 
