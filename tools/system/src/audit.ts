@@ -33,6 +33,8 @@ export interface Comparison {
 export interface Audit {
   gateways: Comparison & { statusOnlyMissing: number };
   files: Comparison & { uploads: number; refused: string[]; unsettled: string[] };
+  /** The generated files' points read back through query-api (CSV export of their whole range). */
+  api: { points: number; samples: number; mismatched: string[] };
   stands: Comparison;
   amqp: {
     /** Stored facts: readings batches, test-stand messages, set-point events. */
@@ -158,6 +160,9 @@ export async function auditSystem(system: System): Promise<Audit> {
     .map((u) => `${u.filename} (${u.id}): ${u.status}, ${u.samples_stored} of ${u.samples} samples stored`);
   const files = { ...fc, uploads: uploads.length, refused, unsettled };
 
+  // The same file values as a dashboard gets them: through query-api.
+  const api = await readBackThroughApi(system, written);
+
   // Test stands: every message the broker acknowledged to a stand, as a multiset of payloads.
   const sent = new Map<string, number>();
   for (const m of system.stands.sent()) {
@@ -246,6 +251,7 @@ export async function auditSystem(system: System): Promise<Audit> {
   list('file values missing or wrong', files.missing);
   list('file values stored but never in a file', files.extra);
   list('uploads refused', files.refused);
+  list('file values read back through query-api differ', api.mismatched);
   list('uploads not fully stored', files.unsettled);
   list('stand messages missing', stands.missing);
   list('stand messages stored more often than sent', stands.extra);
@@ -264,7 +270,67 @@ export async function auditSystem(system: System): Promise<Audit> {
       .filter(([, ok]) => !ok)
       .map(([name]) => name),
   );
-  return { gateways, files, stands, amqp, consumers, ready, problems };
+  return { gateways, files, api, stands, amqp, consumers, ready, problems };
+}
+
+/**
+ * Reads every generated point's samples through query-api (`/points?q=` then each point's CSV
+ * export over the files' whole range) and compares them with what the files held.
+ */
+async function readBackThroughApi(
+  system: System,
+  written: Map<string, [number | null, number]>,
+): Promise<Audit['api']> {
+  const headers = { authorization: `Bearer ${system.apiKey}` };
+  const get = async (path: string) => {
+    const res = await fetch(`${system.apiUrl}/api/v1/${path}`, {
+      headers,
+      signal: AbortSignal.timeout(20_000),
+    });
+    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res;
+  };
+  const byPoint = new Map<string, Map<number, string>>();
+  let from = Infinity;
+  let to = -Infinity;
+  for (const [key, [value, quality]] of written) {
+    const [, , point, ts] = key.split('|') as [string, string, string, string];
+    const ms = Date.parse(ts);
+    from = Math.min(from, ms);
+    to = Math.max(to, ms);
+    const samples = byPoint.get(point) ?? new Map<number, string>();
+    samples.set(ms, `${value}|${quality}`);
+    byPoint.set(point, samples);
+  }
+  const mismatched: string[] = [];
+  let samples = 0;
+  if (byPoint.size === 0) return { points: 0, samples, mismatched };
+  const { items } = (await (await get(`points?site=${system.fileSite}&q=SYS&limit=1000`)).json()) as {
+    items: { id: number; node: string; device: string; parameter: string }[];
+  };
+  for (const [point, expected] of byPoint) {
+    const found = items.find((i) => `${i.node}/${i.device}/${i.parameter}` === point);
+    if (!found) {
+      mismatched.push(`${point}: not listed by /points`);
+      continue;
+    }
+    const range = `from=${new Date(from).toISOString()}&to=${new Date(to + 1).toISOString()}`;
+    const csv = await (await get(`points/${found.id}/samples?${range}&format=csv`)).text();
+    const got = new Map<number, string>();
+    for (const line of csv.split('\n')) {
+      const [ts, value, quality] = line.split(',');
+      if (!ts || Number.isNaN(Date.parse(ts)) || quality === undefined) continue;
+      got.set(Date.parse(ts), `${value === '' ? null : Number(value)}|${Number(quality)}`);
+    }
+    samples += got.size;
+    for (const [ms, v] of expected)
+      if (got.get(ms) !== v)
+        mismatched.push(`${point} ${new Date(ms).toISOString()}: file ${v}, API ${got.get(ms)}`);
+    for (const ms of got.keys())
+      if (!expected.has(ms))
+        mismatched.push(`${point} ${new Date(ms).toISOString()}: served by the API, in no file`);
+  }
+  return { points: byPoint.size, samples, mismatched };
 }
 
 /** The audit's counts as a few lines for the test's output. */
@@ -274,6 +340,7 @@ export function formatAudit(a: Audit): string {
   return [
     `gateway values: ${c(a.gateways)} (NodeStatus-only fields not backfillable: ${a.gateways.statusOnlyMissing})`,
     `file values:    ${c(a.files)} (${a.files.uploads} uploads, ${a.files.unsettled.length} not fully stored)`,
+    `query-api:      ${a.api.samples} samples of ${a.api.points} generated points read back, ${a.api.mismatched.length} differ`,
     `stand messages: ${c(a.stands)}`,
     `AMQP:           ${a.amqp.facts} stored facts, ${a.amqp.delivered} delivered (${a.amqp.distinct} distinct, ${a.amqp.duplicates} repeats), missing ${a.amqp.missing.length}, unknown ${a.amqp.unknown.length}, conflicting ${a.amqp.conflicting.length}`,
     `consumers:      ${a.consumers.map((x) => `${x.durable} pending ${x.pending} ack-pending ${x.ackPending}`).join('; ')}`,

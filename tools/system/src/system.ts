@@ -108,6 +108,9 @@ export interface System {
   prefect: PrefectSim;
   secure: SecureSim;
   stands: StandSim;
+  /** The simulated stands' names, and the module of their topics (`<stand>/<module>/Inbound`). */
+  standNames: string[];
+  standModule: string;
   uploader: Uploader;
   /** What reached the queue bound to the exchange. */
   amqp: QueueCollector;
@@ -115,10 +118,16 @@ export interface System {
   gatewaySites: string[];
   /** The site the CSV files go to. */
   fileSite: string;
+  /** An admin API key (query-api, upload-ingest). */
+  apiKey: string;
+  /** query-api's base URL. */
+  apiUrl: string;
   /** Stops every source: the simulators' clocks stop, the stands stop sending, the uploader finishes. */
   stopSources(): Promise<void>;
   close(): Promise<void>;
 }
+
+const STAND_MODULE = 'rig';
 
 const FIXTURES = [
   'services/upload-ingest/test/fixtures/evans-room-temp-and-valve.head300.csv',
@@ -363,10 +372,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     log(`services ready: ${SERVICES.map((s) => `${s} :${ports[s]}`).join(', ')}`);
 
     // The sources: the stands on the broker directly (only the handler's link is cut), files.
+    const standNames = Array.from({ length: load.stands }, (_, i) => `stand${i + 1}`);
     const stands = createStandSim({
       url: mosquitto.url,
-      stands: Array.from({ length: load.stands }, (_, i) => `stand${i + 1}`),
-      module: 'rig',
+      stands: standNames,
+      module: STAND_MODULE,
       statusEveryMs: load.standStatusEveryMs,
       dataEveryMs: load.standDataEveryMs,
     });
@@ -394,10 +404,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       prefect,
       secure,
       stands,
+      standNames,
+      standModule: STAND_MODULE,
       uploader,
       amqp,
       gatewaySites,
       fileSite,
+      apiKey: key.secret,
+      apiUrl: `http://127.0.0.1:${ports['query-api']}`,
       async stopSources() {
         // The clock stops: polls go on, but no gateway has anything new to say.
         prefect.clock.setRate(0);

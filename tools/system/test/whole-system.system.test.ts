@@ -62,6 +62,17 @@ describe('the whole system under crashes and outages', () => {
       await system.services[name].restart();
       await pause(1_000);
     }
+    // A command through query-api → NATS → teststand-handler → MQTT to each stand; the stand's
+    // answer (status 202, a data package, status 200) is in its record and so in the audit.
+    for (const stand of system.standNames) {
+      const res = await fetch(`${system.apiUrl}/api/v1/teststands/${stand}/commands`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${system.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ module: system.standModule, commands: ['start'], parameters: { wait: 1 } }),
+      });
+      expect([stand, res.status]).toEqual([stand, 201]);
+    }
+
     const { nats, amqp, mqtt, pg, storePg } = system.proxies;
     for (const [what, links] of [
       ['NATS', [nats]],
@@ -113,5 +124,14 @@ describe('the whole system under crashes and outages', () => {
     expect(audit!.files.stored).toBeGreaterThan(0);
     expect(audit!.stands.stored).toBeGreaterThan(0);
     expect(audit!.amqp.facts).toBeGreaterThan(0);
+    expect(audit!.api.samples).toBe(audit!.files.produced);
+    // Every stand answered its command with a data package (stored: the audit compared them).
+    const answers = system.stands.sent().filter((m) => m.payload.includes('"wait":1'));
+    expect(new Set(answers.map((m) => m.stand))).toEqual(new Set(system.standNames));
+    expect(
+      await count(
+        sql<{ n: number }>`SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'command'`,
+      ),
+    ).toBe(system.standNames.length);
   });
 });
