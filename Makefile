@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/.dev/bin:$(PATH)
 
 .PHONY: test dev infra install lint typecheck unit int bench clean
 
-## make test: infrastructure check, install from the lockfile, lint, typecheck, OpenAPI lint, unit, chart, integration and browser tests.
+## make test: infrastructure check, install from the lockfile, lint, typecheck, OpenAPI lint, unit, chart, integration, system and browser tests.
 test: infra install
 	pnpm lint
 	pnpm typecheck
@@ -20,6 +20,7 @@ test: infra install
 	pnpm test:unit
 	pnpm test:chart
 	pnpm test:int
+	pnpm test:system
 	pnpm test:browser
 
 ## make dev: infrastructure check, install, migrations, then every service with one prefixed log.

@@ -1,6 +1,8 @@
 // Two tiers (n8n-style): `unit` runs *.test.ts beside the source with no infrastructure;
 // `integration` runs *.int.test.ts against real PostgreSQL, NATS, RabbitMQ and Mosquitto;
-// `browser` runs *.browser.test.ts: headless Chromium against the real services (pnpm test:browser).
+// `browser` runs *.browser.test.ts: headless Chromium against the real services (pnpm test:browser);
+// `system` runs *.system.test.ts: all six services as processes with every source simulated
+// (pnpm test:system, tools/system).
 // Tests run as native ES modules (node --experimental-vm-modules) so ESM-only packages load as-is.
 const swc = [
   '@swc/jest',
@@ -29,7 +31,13 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['**/*.test.ts', '!**/*.int.test.ts', '!**/*.browser.test.ts', '!**/*.chart.test.ts'],
+      testMatch: [
+        '**/*.test.ts',
+        '!**/*.int.test.ts',
+        '!**/*.browser.test.ts',
+        '!**/*.chart.test.ts',
+        '!**/*.system.test.ts',
+      ],
     },
     {
       ...shared,
@@ -37,6 +45,7 @@ export default {
       testMatch: ['**/*.int.test.ts'],
     },
     { ...shared, displayName: 'browser', testMatch: ['**/*.browser.test.ts'] },
+    { ...shared, displayName: 'system', testMatch: ['**/*.system.test.ts'] },
     // tools/chart-test: charts/ep rendered by a pinned Helm and checked (no cluster needed).
     { ...shared, displayName: 'chart', testMatch: ['**/*.chart.test.ts'] },
   ],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, type TestDatabase } from '@ep/testkit';
+import { createTestDatabase, startFaultProxy, waitFor, type TestDatabase } from '@ep/testkit';
 import { sql, type Generated, type Kysely } from 'kysely';
 import { createDb, pingDb } from './index.js';
 
@@ -71,5 +71,32 @@ describe('createDb', () => {
     await expect(sql`select 9007199254740993::bigint as v`.execute(db)).rejects.toThrow(/MAX_SAFE_INTEGER/);
     // The connection is still usable afterwards.
     await expect(pingDb(db)).resolves.toBeUndefined();
+  });
+
+  it('survives a connection dropped inside a transaction (found by the system test: it ended the process)', async () => {
+    const proxy = await startFaultProxy(testDb.url);
+    const warnings: string[] = [];
+    const logger = {
+      warn: (_: unknown, msg: string) => warnings.push(msg),
+      debug: () => undefined,
+      isLevelEnabled: () => false,
+    } as unknown as Parameters<typeof createDb>[0]['logger'];
+    const cut = createDb<Database>({ url: proxy.url, logger, max: 1 });
+    try {
+      const failed = cut.transaction().execute(async (trx) => {
+        await sql`select 1`.execute(trx);
+        // Between two queries: no query of this client is under way when its connection goes.
+        proxy.cut();
+        await waitFor(() => warnings.some((w) => w.includes('while in use')), { what: 'the error heard' });
+        await sql`select 2`.execute(trx);
+      });
+      await expect(failed).rejects.toThrow();
+      proxy.restore();
+      // The broken client was dropped: the pool's one connection is a new one.
+      await expect(pingDb(cut)).resolves.toBeUndefined();
+    } finally {
+      await cut.destroy();
+      await proxy.close();
+    }
   });
 });

@@ -25,23 +25,43 @@ function queryLog(logger: Logger) {
   };
 }
 
+export interface PoolOptions extends DbOptions {
+  /** What the error lines call these connections (default "database"). */
+  label?: string;
+}
+
 /**
- * A Kysely instance over its own pg Pool, with EP's type parsers (int8 and numeric as numbers,
- * date as 'YYYY-MM-DD', timestamptz as Date). `db.destroy()` ends the pool.
+ * A pg Pool with EP's type parsers that survives its connections dropping (server restart,
+ * failover, a network cut). pg emits 'error' on a client whose connection ends; the pool listens
+ * only while the client is idle, so a client checked out between two queries (inside a
+ * transaction, say) would emit it unheard, and an unheard 'error' event ends the process. Every
+ * client gets a listener of its own: the error is logged, the query in progress fails as it
+ * would anyway, and the pool drops the broken client when it is released.
  */
-export function createDb<DB>(options: DbOptions): Kysely<DB> {
+export function createPool(options: PoolOptions): pg.Pool {
   const { logger } = options;
+  const label = options.label ?? 'database';
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max,
     application_name: options.applicationName,
     types: typeParsers,
   });
-  // An idle client whose connection drops (server restart, failover) emits 'error' on the pool;
-  // unhandled, that event would crash the process. The pool replaces the client on next use.
-  pool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
+  pool.on('error', (err) => logger?.warn({ err }, `idle ${label} connection failed`));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger?.warn({ err }, `${label} connection failed while in use`));
+  });
+  return pool;
+}
+
+/**
+ * A Kysely instance over its own pg Pool (createPool: EP's type parsers, connection errors
+ * logged, never fatal). `db.destroy()` ends the pool.
+ */
+export function createDb<DB>(options: DbOptions): Kysely<DB> {
+  const { logger } = options;
   return new Kysely<DB>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: createPool(options) }),
     log: logger ? queryLog(logger) : undefined,
   });
 }

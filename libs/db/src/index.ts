@@ -1,4 +1,4 @@
-export { createDb, pingDb, type DbOptions } from './db.js';
+export { createDb, createPool, pingDb, type DbOptions, type PoolOptions } from './db.js';
 export {
   migrate,
   MigrationError,

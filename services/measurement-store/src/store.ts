@@ -1,5 +1,5 @@
 import { natsNames } from '@ep/contracts';
-import { createDb, pingDb, typeParsers } from '@ep/db';
+import { createDb, createPool, pingDb } from '@ep/db';
 import { httpResource, type HttpServer } from '@ep/http';
 import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
 import type { Logger } from '@ep/logger';
@@ -7,7 +7,6 @@ import { connectNats, consumerLag } from '@ep/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { createStoreMetrics } from './adapters/metrics.js';
@@ -55,13 +54,13 @@ export async function createMeasurementStore(
     applicationName: 'measurement-store',
   });
   // The write path needs raw clients for COPY: one per concurrent write.
-  const pool = new pg.Pool({
-    connectionString: config.DATABASE_URL,
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    logger,
     max: limits.maxWrites,
-    application_name: 'measurement-store-writer',
-    types: typeParsers,
+    applicationName: 'measurement-store-writer',
+    label: 'writer',
   });
-  pool.on('error', (err) => logger.warn({ err }, 'idle writer connection failed'));
   lifecycle.add({
     name: 'postgres',
     async stop() {

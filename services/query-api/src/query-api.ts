@@ -1,8 +1,7 @@
-import { createDb, pingDb, typeParsers } from '@ep/db';
+import { createDb, createPool, pingDb } from '@ep/db';
 import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
 import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
 import { connectNats } from '@ep/nats';
-import pg from 'pg';
 import { queryApi, type AppDeps } from './app.js';
 import { natsSetpointControl } from './routes/gateways.js';
 import { natsCommandRequester } from './routes/teststand-commander.js';
@@ -50,13 +49,7 @@ export async function createQueryApi(config: QueryApiConfig, deps: ServiceDeps):
     max,
     applicationName: 'query-api-keys',
   });
-  const copyPool = new pg.Pool({
-    connectionString: readUrl,
-    max,
-    application_name: 'query-api-csv',
-    types: typeParsers,
-  });
-  copyPool.on('error', (err) => logger.warn({ err }, 'idle CSV connection failed'));
+  const copyPool = createPool({ url: readUrl, logger, max, applicationName: 'query-api-csv', label: 'CSV' });
   lifecycle.add({
     name: 'database',
     stop: async () => void (await Promise.all([db.destroy(), keysDb.destroy(), copyPool.end()])),

@@ -33,6 +33,8 @@ export interface BenchReport {
 export interface BenchContext {
   /** A run of a few seconds (CI, smoke checks) instead of a full measurement. */
   quick: boolean;
+  /** A suite's own settings from the command line (`--minutes 5` → { minutes: '5' }). */
+  options: Record<string, string>;
   record(measurement: Measurement): void;
   /** Progress for the person watching; not part of the results. */
   log(line: string): void;
@@ -64,12 +66,13 @@ export function toResult(m: Measurement): BenchResult {
 /** Runs one suite and collects what it measured. */
 export async function runSuite(
   suite: Suite,
-  options: { quick: boolean; log?: (line: string) => void },
+  options: { quick: boolean; options?: Record<string, string>; log?: (line: string) => void },
 ): Promise<{ report: BenchReport; measurements: Measurement[] }> {
   const at = new Date().toISOString();
   const measurements: Measurement[] = [];
   const returned = await suite.run({
     quick: options.quick,
+    options: options.options ?? {},
     record: (m) => measurements.push(m),
     log: options.log ?? (() => undefined),
   });

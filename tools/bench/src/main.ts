@@ -10,16 +10,29 @@ import { suites } from './suites/index.js';
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 function usage(problem: string): never {
-  console.error(`${problem}\n\nusage: pnpm bench <suite> [--quick]\n\nsuites:`);
+  console.error(`${problem}\n\nusage: pnpm bench <suite> [--quick] [--minutes N (soak)]\n\nsuites:`);
   const width = Math.max(...suites.map((s) => s.name.length));
   for (const s of suites) console.error(`  ${s.name.padEnd(width)}  ${s.description}`);
   process.exit(2);
 }
 
+/** Options that take a value, and the suites that read them. */
+const VALUE_OPTIONS = new Set(['--minutes']);
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const flags = args.filter((a) => a.startsWith('-'));
-  const names = args.filter((a) => !a.startsWith('-'));
+  const names: string[] = [];
+  const flags: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (VALUE_OPTIONS.has(a)) {
+      const value = args[++i];
+      if (value === undefined) usage(`${a} needs a value`);
+      options[a.slice(2)] = value;
+    } else if (a.startsWith('-')) flags.push(a);
+    else names.push(a);
+  }
   const unknownFlags = flags.filter((f) => f !== '--quick');
   if (unknownFlags.length > 0) usage(`unknown option ${unknownFlags.join(', ')}`);
   if (names.length !== 1) usage(names.length === 0 ? 'which suite?' : 'one suite at a time');
@@ -28,7 +41,11 @@ async function main(): Promise<void> {
   const quick = flags.includes('--quick');
 
   console.log(`${suite.name}${quick ? ' (quick)' : ''}: ${suite.description}`);
-  const { report, measurements } = await runSuite(suite, { quick, log: (line) => console.log(`  ${line}`) });
+  const { report, measurements } = await runSuite(suite, {
+    quick,
+    options,
+    log: (line) => console.log(`  ${line}`),
+  });
   console.log(`\n${formatTable(measurements)}\n`);
   const file = await writeReport(resultsDir, report);
   console.log(`wrote ${relative(process.cwd(), file)}`);

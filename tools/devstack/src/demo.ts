@@ -168,6 +168,12 @@ export function openHints(key: string, keyFile: string, created: boolean, site: 
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/sites/${site}/tree"`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/points?site=${site}&limit=5"`,
     `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/uploads?site=${site}"`,
+    `gateways (Prefect and Secure simulators, polled every minute):`,
+    `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/gateways"`,
+    `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/points?site=badock&limit=5"`,
+    `test stands (teststand1…3, a data message every 5 s):`,
+    `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/teststands"`,
+    `try   curl -s ${auth} "http://127.0.0.1:8080/api/v1/teststands/teststand1/messages?kind=data&limit=3"`,
     `watch pnpm --filter @ep/amqp-tap run tap -- --count 5     (stored facts on the AMQP exchange ep.events)`,
   ];
 }

@@ -146,7 +146,12 @@ async function main(): Promise<void> {
   say(`started ${names.join(', ')} — Ctrl-C stops everything`);
 
   if (parts.teststandsSkipped) say(`test-stand simulator skipped: ${parts.teststandsSkipped}`);
-  else startChild('teststand-sim', `${root}tools/teststand-sim`, tsx('src/main.ts', ['--stands', '3']));
+  else
+    startChild(
+      'teststand-sim',
+      `${root}tools/teststand-sim`,
+      tsx('src/main.ts', ['--stands', '3', '--data-every', '5']),
+    );
 
   const stop = (signal: string) => {
     if (stopping) return;
@@ -201,6 +206,12 @@ async function startGatewaySims(
         '3',
         '--nodes',
         '10',
+        // Polled and reporting every minute (the vendors' default is 5): the demo shows gateway
+        // data within its first minutes, not after a first five-minute slot.
+        '--poll-interval',
+        '60',
+        '--report-interval',
+        '60',
         '--secrets-dir',
         `${root}${SECRETS_DIR}`,
         '--print-ep-commands',

@@ -1,4 +1,11 @@
-export { burst, createStandSim, type BurstOptions, type SimOptions, type StandSim } from './sim.js';
+export {
+  burst,
+  createStandSim,
+  type BurstOptions,
+  type SimOptions,
+  type StandSim,
+  type SentMessage,
+} from './sim.js';
 export {
   dataMessage,
   malformedMessage,

@@ -11,6 +11,8 @@ const USAGE = `teststand-sim: simulated MQTT test stands
   --stands <n>            stands teststand1…teststandN (default 1), or --stand <name> for one
   --module <name>         module of their topics (default demo_module)
   --status-every <s>      send status 200 every s seconds (default 10; 0 = never)
+  --data-every <s>        also send a data message every s seconds, parameterObj {seq, sentAt}
+                          (default 0 = only in answer to a start command)
   --burst <n>             instead: publish n data messages at QoS 1 and exit
   --publishers <n>        publishers of the burst (default 4)
   --malformed <kind>      instead: send one malformed message and exit (${MALFORMED_KINDS.join(', ')})
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     stand: { type: 'string' },
     module: { type: 'string', default: 'demo_module' },
     'status-every': { type: 'string', default: '10' },
+    'data-every': { type: 'string', default: '0' },
     burst: { type: 'string' },
     publishers: { type: 'string', default: '4' },
     malformed: { type: 'string' },
@@ -64,6 +67,7 @@ const sim = createStandSim({
   stands,
   module: values.module,
   statusEveryMs: Number(values['status-every']) * 1000,
+  dataEveryMs: Number(values['data-every']) * 1000,
   ...(credentials ? { credentials } : {}),
   onCommand: (stand, command) => process.stdout.write(`${stand} got ${JSON.stringify(command)}\n`),
 });

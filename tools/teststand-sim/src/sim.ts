@@ -14,6 +14,21 @@ export interface SimOptions {
   msPerWaitSecond?: number;
   /** Every command a stand received, for tests and the CLI's log. */
   onCommand?: (stand: string, command: unknown) => void;
+  /**
+   * Also send a data message this often, in ms (0 or absent: never), each naming itself by
+   * `parameterObj: { seq, sentAt }` (seq counts per stand from 0): the steady load of the system
+   * test and the soak.
+   */
+  dataEveryMs?: number;
+}
+
+/** A message the broker acknowledged (PUBACK): what a stand is known to have sent. */
+export interface SentMessage {
+  stand: string;
+  topic: string;
+  payload: string;
+  /** When the broker acknowledged it (epoch ms). */
+  ackedAt: number;
 }
 
 export interface StandSim {
@@ -23,6 +38,13 @@ export interface StandSim {
   sendMalformed(stand: string, kind: MalformedKind): Promise<void>;
   /** Sends a status code (≥ 600 is power: 600 on, 610 off). */
   sendStatus(stand: string, statusCode: number): Promise<void>;
+  /**
+   * Every message the broker acknowledged so far, in order: the record a test compares the
+   * stored messages with (a publish still unacknowledged when stop() ends it is not in it).
+   */
+  sent(): SentMessage[];
+  /** Stops sending on timers (status, data) and waits for the publishes under way to settle. */
+  quiesce(): Promise<void>;
 }
 
 const inbound = (stand: string, module: string) =>
@@ -39,6 +61,10 @@ export function createStandSim(options: SimOptions): StandSim {
   const timers = new Set<NodeJS.Timeout>();
   const msPerWaitSecond = options.msPerWaitSecond ?? 1000;
   let runs = 0;
+  let quiet = false;
+  const record: SentMessage[] = [];
+  const underWay = new Set<Promise<unknown>>();
+  const seqs = new Map<string, number>();
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -47,11 +73,18 @@ export function createStandSim(options: SimOptions): StandSim {
     }, ms);
     timers.add(t);
   };
-  const send = (stand: string, payload: string) =>
-    clients
+  const send = (stand: string, payload: string) => {
+    const topic = inbound(stand, options.module);
+    const publishing = clients
       .get(stand)!
-      .publishAsync(inbound(stand, options.module), payload, { qos: 1 })
-      .then(() => undefined);
+      .publishAsync(topic, payload, { qos: 1 })
+      .then(() => {
+        record.push({ stand, topic, payload, ackedAt: Date.now() });
+      });
+    underWay.add(publishing);
+    void publishing.catch(() => undefined).finally(() => underWay.delete(publishing));
+    return publishing;
+  };
 
   async function onCommand(stand: string, payload: Buffer): Promise<void> {
     let command: { commandList?: unknown; parameterObj?: Record<string, unknown> };
@@ -99,14 +132,39 @@ export function createStandSim(options: SimOptions): StandSim {
           const every = options.statusEveryMs;
           const tick = () =>
             later(every, () => {
+              if (quiet) return;
               void send(stand, statusMessage(stand, 200)).catch(() => undefined);
+              tick();
+            });
+          tick();
+        }
+        if (options.dataEveryMs) {
+          const every = options.dataEveryMs;
+          const tick = () =>
+            later(every, () => {
+              if (quiet) return;
+              const seq = seqs.get(stand) ?? 0;
+              seqs.set(stand, seq + 1);
+              const x = [seq, seq + 1, seq + 2];
+              void send(
+                stand,
+                dataMessage(stand, { seq, sentAt: Date.now() }, { x, y: x.map((v) => v * 0.5) }),
+              ).catch(() => undefined);
               tick();
             });
           tick();
         }
       }
     },
+    sent: () => [...record],
+    async quiesce() {
+      quiet = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      while (underWay.size > 0) await Promise.allSettled([...underWay]);
+    },
     async stop() {
+      quiet = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       await Promise.all([...clients.values()].map((c) => c.endAsync()));

@@ -7,6 +7,7 @@ import { notifierSuite } from './notifier.js';
 import { querySuite } from './query.js';
 import { storeSuite } from './store.js';
 import { mqttIngestSuite } from './mqtt-ingest.js';
+import { soakSuite } from './soak.js';
 
 /** Every suite `pnpm bench <suite>` knows. Adding one is one line here. */
 export const suites: Suite[] = [
@@ -18,4 +19,5 @@ export const suites: Suite[] = [
   gatewayPollSuite,
   explorerSuite,
   mqttIngestSuite,
+  soakSuite,
 ];
