@@ -90,6 +90,7 @@ export interface AmqpPublisher {
   onStateChange(listener: (state: PublisherState) => void): () => void;
 }
 
+const RETURN_WARNING_EVERY_MS = 60_000;
 const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 
 /** A RabbitMQ publisher on a confirm channel that reconnects by itself. */
@@ -113,6 +114,8 @@ export function createAmqpPublisher(options: AmqpPublisherOptions): AmqpPublishe
   let connecting: Promise<void> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let attempt = 0;
+  let returnedSinceWarning = 0;
+  let lastReturnWarning = -Infinity;
 
   function setState(next: PublisherState): void {
     if (state === next || state === 'stopped') return;
@@ -217,10 +220,23 @@ export function createAmqpPublisher(options: AmqpPublisherOptions): AmqpPublishe
       routingKey: fields.routingKey,
       content: msg.content,
     };
-    logger.warn(
-      { messageId: returned.messageId, type: returned.type, replyText: returned.replyText },
-      'message returned: no queue is bound',
-    );
+    // With no queue bound every message comes back: one warning a minute with the count, not a
+    // line per message that would bury everything else (make dev, before anyone binds a queue).
+    returnedSinceWarning += 1;
+    const now = Date.now();
+    if (now - lastReturnWarning >= RETURN_WARNING_EVERY_MS) {
+      logger.warn(
+        {
+          returned: returnedSinceWarning,
+          messageId: returned.messageId,
+          type: returned.type,
+          replyText: returned.replyText,
+        },
+        'messages returned: no queue is bound (all counted in ep_amqp_returned_total; at most one such warning a minute)',
+      );
+      returnedSinceWarning = 0;
+      lastReturnWarning = now;
+    }
     try {
       options.onReturned?.(returned);
     } catch (err) {
