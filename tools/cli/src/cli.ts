@@ -1,4 +1,4 @@
-import { formatUtc } from '@ep/contracts';
+import { table } from './table.js';
 import {
   apiKeyPrefix,
   generateApiKey,
@@ -65,24 +65,6 @@ export function canonicalZone(zone: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function table(rows: Record<string, unknown>[], columns: string[]): string[] {
-  const cell = (v: unknown) =>
-    v instanceof Date
-      ? formatUtc(v)
-      : Array.isArray(v)
-        ? v.join(',')
-        : v === null || v === undefined
-          ? '-'
-          : String(v);
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))];
 }
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */

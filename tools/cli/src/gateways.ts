@@ -1,8 +1,8 @@
-import { formatUtc } from '@ep/contracts';
 import { addGateway, GATEWAY_NAME, GatewayConfigError, listGatewayStatus, removeGateway } from '@ep/gateways';
 import { VENDORS, type Database, type Vendor } from '@ep/schema';
 import { parseArgs } from 'node:util';
 import { commandDb } from './db.js';
+import { table } from './table.js';
 
 /**
  * `ep gateways add|list|remove`: heating gateways are configuration, not code. Credentials are
@@ -108,18 +108,7 @@ export async function runGatewaysCli(argv: string[], io: GatewaysIo): Promise<nu
           'last_success',
           'last_error',
         ];
-        const cell = (v: unknown) =>
-          v instanceof Date ? formatUtc(v) : v === null || v === undefined ? '-' : String(v);
-        const widths = columns.map((c) =>
-          Math.max(c.length, ...rows.map((r) => cell((r as Record<string, unknown>)[c]).length)),
-        );
-        const line = (cells: string[]) =>
-          cells
-            .map((v, i) => v.padEnd(widths[i]!))
-            .join('  ')
-            .trimEnd();
-        io.out(line(columns));
-        for (const r of rows) io.out(line(columns.map((c) => cell((r as Record<string, unknown>)[c]))));
+        for (const line of table(rows, columns)) io.out(line);
         return 0;
       }
       case 'remove': {
