@@ -3,7 +3,7 @@
 // every stored fact reached the queue bound to the exchange, no consumer holds anything, every
 // service is ready.
 import { natsNames } from '@ep/contracts';
-import { infraUrls } from '@ep/testkit';
+import { infraUrls, waitFor } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { sql } from 'kysely';
@@ -334,6 +334,23 @@ async function readBackThroughApi(
 }
 
 /** The audit's counts as a few lines for the test's output. */
+/**
+ * Audits until the system has settled (no problem left) or `timeoutMs` passed, after the sources
+ * stopped: what is still in flight lands in the meantime. Returns the last audit, problems and
+ * all; an audit that failed every time (a server unreachable) throws with its own error.
+ */
+export async function settledAudit(system: System, timeoutMs: number): Promise<Audit> {
+  let audit: Audit | undefined;
+  await waitFor(
+    async () => {
+      audit = await auditSystem(system);
+      return audit.problems.length === 0;
+    },
+    { timeoutMs, intervalMs: 2_000, what: 'the system settled' },
+  ).catch(() => undefined);
+  return audit ?? (await auditSystem(system));
+}
+
 export function formatAudit(a: Audit): string {
   const c = (x: Comparison) =>
     `produced ${x.produced}, stored ${x.stored}, missing ${x.missing.length}, extra/twice ${x.extra.length}`;

@@ -7,6 +7,6 @@ export {
   type SystemOptions,
   type SystemService,
 } from './system.js';
-export { auditSystem, formatAudit, type Audit, type Comparison } from './audit.js';
+export { auditSystem, settledAudit, formatAudit, type Audit, type Comparison } from './audit.js';
 export { collectQueue, type Delivered, type QueueCollector } from './collector.js';
 export { generatedFile, startUploader, type PostedFile, type Sample, type Uploader } from './uploader.js';

@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { waitFor } from '@ep/testkit';
 import { sql } from 'kysely';
 import {
-  auditSystem,
+  settledAudit,
   formatAudit,
   SERVICES,
   startSystem,
-  type Audit,
   type System,
   type SystemService,
 } from '../src/index.js';
@@ -102,29 +101,20 @@ describe('the whole system under crashes and outages', () => {
     say('sources stop; waiting for the system to settle');
     await system.stopSources();
 
-    let audit: Audit | undefined;
-    await waitFor(
-      async () => {
-        audit = await auditSystem(system);
-        return audit.problems.length === 0;
-      },
-      { timeoutMs: 90_000, intervalMs: 2_000, what: 'the system settled' },
-    ).catch(() => undefined);
-    // An audit that failed every time (a server unreachable) fails here with its own error.
-    audit ??= await auditSystem(system);
-    say(`settled or gave up\n${formatAudit(audit!)}`);
-    for (const [name, ok] of Object.entries(audit!.ready))
+    const audit = await settledAudit(system, 90_000);
+    say(`settled or gave up\n${formatAudit(audit)}`);
+    for (const [name, ok] of Object.entries(audit.ready))
       if (!ok)
         say(
           `${name} is not ready; its last log lines:\n${system.services[name as SystemService].process.output().slice(-4_000)}`,
         );
-    expect(audit!.problems).toEqual([]);
+    expect(audit.problems).toEqual([]);
     // Each family really flowed, through all of the above.
-    expect(audit!.gateways.stored).toBeGreaterThan(0);
-    expect(audit!.files.stored).toBeGreaterThan(0);
-    expect(audit!.stands.stored).toBeGreaterThan(0);
-    expect(audit!.amqp.facts).toBeGreaterThan(0);
-    expect(audit!.api.samples).toBe(audit!.files.produced);
+    expect(audit.gateways.stored).toBeGreaterThan(0);
+    expect(audit.files.stored).toBeGreaterThan(0);
+    expect(audit.stands.stored).toBeGreaterThan(0);
+    expect(audit.amqp.facts).toBeGreaterThan(0);
+    expect(audit.api.samples).toBe(audit.files.produced);
     // Every stand answered its command with a data package (stored: the audit compared them).
     const answers = system.stands.sent().filter((m) => m.payload.includes('"wait":1'));
     expect(new Set(answers.map((m) => m.stand))).toEqual(new Set(system.standNames));

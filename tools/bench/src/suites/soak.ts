@@ -6,8 +6,7 @@
  * last, peak, slope over the run after the first fifth) and what was lost or duplicated at the
  * end (the system test's audit). A leak shows as a slope that stays above zero on a longer run.
  */
-import { auditSystem, formatAudit, SERVICES, startSystem, type Audit, type System } from '@ep/system';
-import { waitFor } from '@ep/testkit';
+import { settledAudit, formatAudit, SERVICES, startSystem, type System } from '@ep/system';
 import { readFile } from 'node:fs/promises';
 import type { BenchContext, Suite } from '../harness.js';
 import { buildServices } from '../services.js';
@@ -135,19 +134,11 @@ export const soakSuite: Suite = {
       const delivered = system.amqp.messages.length;
       await system.stopSources();
 
-      let audit: Audit | undefined;
-      await waitFor(
-        async () => {
-          audit = await auditSystem(system);
-          return audit.problems.length === 0;
-        },
-        { timeoutMs: 120_000, intervalMs: 2_000, what: 'the system settled' },
-      ).catch(() => undefined);
-      audit ??= await auditSystem(system);
-      ctx.log(`at the end:\n${formatAudit(audit!)}`);
-      for (const p of audit!.problems) ctx.log(`PROBLEM ${p}`);
+      const audit = await settledAudit(system, 120_000);
+      ctx.log(`at the end:\n${formatAudit(audit)}`);
+      for (const p of audit.problems) ctx.log(`PROBLEM ${p}`);
 
-      const a = audit!;
+      const a = audit;
       const values = a.gateways.produced + a.files.produced;
       ctx.record({
         name: 'values stored/s (gateways + files)',
