@@ -3,6 +3,7 @@
 // a Mosquitto of its own, CSV uploads, and the real PostgreSQL, NATS and RabbitMQ — each broker
 // and the database behind a fault proxy (testkit), so a test can cut them. Everything is named
 // for this run (database, NATS prefix, exchange, queue), so it runs beside other tests.
+import { addGateway } from '@ep/gateways';
 import { bindQueue } from '@ep/amqp';
 import { generateApiKey } from '@ep/auth';
 import { natsNames } from '@ep/contracts';
@@ -248,27 +249,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     const gatewaySites = prefect.sites.map((s) => s.toLowerCase());
     for (const site of prefect.sites) {
       const key = site.toLowerCase();
-      const { id } = await db
-        .insertInto('sites')
-        .values({ key, name: key, timezone: 'Europe/London' })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      await db.insertInto('sites').values({ key, name: key, timezone: 'Europe/London' }).execute();
       for (const [vendor, sim] of [
         ['prefect', prefect],
         ['secure', secure],
       ] as const) {
         const name = `${key}-${vendor}`;
-        await db
-          .insertInto('gateways')
-          .values({
-            name,
-            site_id: id,
-            vendor,
-            base_url: sim.url,
-            interval_seconds: load.pollIntervalS,
-            backfill_days: 0,
-          })
-          .execute();
+        await addGateway(db, {
+          name,
+          site: key,
+          vendor,
+          url: sim.url,
+          intervalSeconds: load.pollIntervalS,
+          backfillDays: 0,
+        });
         await writeFile(join(secretsDir, name), JSON.stringify(sim.credentials[site]), { mode: 0o600 });
       }
     }

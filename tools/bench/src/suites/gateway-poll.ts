@@ -6,6 +6,7 @@
  * of NodeHistory per second). Baselines: the bare HTTP requests of the same polls / history days
  * against the same simulator, without mapping, publishing or storing.
  */
+import { addGateway } from '@ep/gateways';
 import { createDb } from '@ep/db';
 import { startPrefectSim } from '@ep/gateway-sim';
 import { createGatewayPoller, listGateways, parseGatewayPollerConfig } from '@ep/gateway-poller';
@@ -68,22 +69,15 @@ export const gatewayPollSuite: Suite = {
     try {
       for (const site of sim.sites) {
         const key = site.toLowerCase();
-        const { id } = await db
-          .insertInto('sites')
-          .values({ key, name: key, timezone: 'Europe/London' })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await db
-          .insertInto('gateways')
-          .values({
-            name: key,
-            site_id: id,
-            vendor: 'prefect',
-            base_url: sim.url,
-            interval_seconds: 300,
-            backfill_days: backfillDays,
-          })
-          .execute();
+        await db.insertInto('sites').values({ key, name: key, timezone: 'Europe/London' }).execute();
+        await addGateway(db, {
+          name: key,
+          site: key,
+          vendor: 'prefect',
+          url: sim.url,
+          intervalSeconds: 300,
+          backfillDays,
+        });
         await writeFile(join(secretsDir, key), JSON.stringify(sim.credentials[site]));
       }
       const poller = await createGatewayPoller(
