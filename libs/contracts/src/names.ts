@@ -33,8 +33,12 @@ export interface NatsNames {
   subjects: {
     readings(source: Source, site: string): string;
     teststand(stand: string, kind: TeststandKind): string;
+    /** Batches of test-stand events (`teststand.events`), whatever their stands and kinds. */
+    teststandEvents: string;
     storedReadings(site: string): string;
     storedTeststand(stand: string, kind: TeststandKind): string;
+    /** Batches of stored test-stand events (`teststand.stored.events`). */
+    storedTeststandEvents: string;
     /** Set-point changes stored by gateway-poller (on the STORED stream, relayed by the notifier). */
     storedSetpoints(site: string): string;
     /** Core NATS request subject of set-point writes, answered by the replica owning the gateway. */
@@ -73,8 +77,11 @@ export function natsNames(prefix = 'ep'): NatsNames {
     subjects: {
       readings: (source, site) => `${prefix}.readings.${source}.${subjectToken(site)}`,
       teststand: (stand, kind) => `${prefix}.teststand.${subjectToken(stand)}.${kind}`,
+      // Three tokens: never one of the four-token subjects of a single stand's events.
+      teststandEvents: `${prefix}.teststand.events`,
       storedReadings: (site) => `${prefix}.stored.readings.${subjectToken(site)}`,
       storedTeststand: (stand, kind) => `${prefix}.stored.teststand.${subjectToken(stand)}.${kind}`,
+      storedTeststandEvents: `${prefix}.stored.teststand.events`,
       storedSetpoints: (site) => `${prefix}.stored.setpoints.${subjectToken(site)}`,
       gatewayControl: (gateway) => `${prefix}.control.gateway.${subjectToken(gateway)}`,
       // Outside every stream's subjects: a request must not be stored.

@@ -56,6 +56,20 @@ export const StoredTeststandV1 = z
   .describe('A test-stand message stored (valid or rejected).');
 export type StoredTeststand = z.infer<typeof StoredTeststandV1>;
 
+/**
+ * The stored events of one `teststand.events` message, in its order, as one NATS message; the
+ * notifier sends each on as its own `teststand.stored` AMQP message.
+ */
+export const StoredTeststandEventsV1 = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('teststand.stored.events'),
+    storedAt: z.iso.datetime({ offset: true }),
+    events: z.array(StoredTeststandV1).min(1),
+  })
+  .describe('Test-stand messages stored together (one NATS message of teststand.stored events).');
+export type StoredTeststandEvents = z.infer<typeof StoredTeststandEventsV1>;
+
 export const StoredSetpointV1 = z
   .object({
     v: z.literal(1),

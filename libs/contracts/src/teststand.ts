@@ -11,7 +11,19 @@ export const TeststandEventV1 = z.object({
     .string()
     .min(1)
     .describe(
-      'unique id of the message: the MQTT session, packet identity and payload hash, and when it was first received; a redelivery is dropped by its NATS msgID',
+      'unique id of the message: its delivery key (inbound) or command / liveness id, `@`, and the time it was received (base 36 ms)',
+    ),
+  delivery: z
+    .object({
+      key: z
+        .string()
+        .min(1)
+        .describe('MQTT session (client id), packet id and payload hash: the same for a message the broker sends again'),
+      redelivered: z.boolean().describe("the PUBLISH packet's DUP flag: the broker sent it before, unacknowledged"),
+    })
+    .optional()
+    .describe(
+      'inbound messages: how the message came, so that measurement-store stores a message the broker re-sent after a crash only once',
     ),
   stand: z.string().min(1),
   module: z.string().describe('module from the topic; empty for <stand>/inbound'),
@@ -38,6 +50,19 @@ export const TeststandEventV1 = z.object({
 });
 export type TeststandEvent = z.infer<typeof TeststandEventV1>;
 export type TeststandEventInput = z.input<typeof TeststandEventV1>;
+
+/**
+ * Test-stand events as they travel on NATS: many per message, in the order the handler saw
+ * them, so that a burst costs a NATS publish, a stream write and an ack per batch rather than
+ * per MQTT message.
+ */
+export const TeststandEventsV1 = z.object({
+  v: z.literal(1),
+  type: z.literal('teststand.events'),
+  events: z.array(TeststandEventV1).min(1),
+});
+export type TeststandEvents = z.infer<typeof TeststandEventsV1>;
+export type TeststandEventsInput = z.input<typeof TeststandEventsV1>;
 
 /**
  * A command for a stand, sent by query-api as a NATS request to the teststand-handler, which
