@@ -146,6 +146,8 @@ export interface TeststandsTable {
 export interface TeststandMessagesTable {
   id: Generated<number>;
   event_id: string;
+  /** Inbound messages: MQTT session, packet id and payload hash (a redelivery has the same). */
+  delivery_key: ColumnType<string | null, string | null | undefined, string | null>;
   stand: string;
   module: ColumnType<string, string | undefined, string>;
   direction: string;

@@ -109,6 +109,7 @@ const declared: { [T in keyof Database]: { [C in keyof Database[T]]-?: true } } 
   teststand_messages: {
     id: true,
     event_id: true,
+    delivery_key: true,
     stand: true,
     module: true,
     direction: true,

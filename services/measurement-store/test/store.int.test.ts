@@ -371,4 +371,69 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
       });
     });
   });
+  it('stores teststand.events batches, dropping a message the MQTT broker re-sent (DUP) once it is stored', async () => {
+    // What teststand-handler sends: many events per message. Each inbound event carries its
+    // delivery key; a redelivery (DUP) has the key of its first delivery and a later receipt time.
+    const inbound = (n: number, key: string, redelivered: boolean, at: number): TeststandEventInput => ({
+      v: 1,
+      eventId: `${key}@${at}`,
+      delivery: { key, redelivered },
+      stand: 'rig3',
+      module: 'm',
+      kind: 'data',
+      direction: 'inbound',
+      topic: 'rig3/m/Inbound',
+      receivedAt: new Date(Date.UTC(2026, 0, 3, 0, 0, at)).toISOString(),
+      msgType: 'data',
+      parameters: { n },
+      raw: JSON.stringify({ n }),
+      valid: true,
+    });
+    const batch = (events: TeststandEventInput[]) => ({ v: 1, type: 'teststand.events', events });
+    const subject = env.names.subjects.teststandEvents;
+    const first = [inbound(0, 'k0', false, 0), inbound(1, 'k1', false, 1), inbound(2, 'k2', false, 2)];
+    await env.js.publish(subject, JSON.stringify(batch(first)), { msgID: 'batch-1' });
+    // The handler crashed before its PUBACKs: the broker re-sends k1 and k2 (DUP), in a batch
+    // with a new message k3; k3 also comes again within the same batch. k0 comes again without
+    // DUP: a new message that happens to share a key (a recycled packet id), so it is kept.
+    const second = [
+      inbound(1, 'k1', true, 10),
+      inbound(3, 'k3', false, 11),
+      inbound(2, 'k2', true, 12),
+      inbound(3, 'k3', true, 13),
+      inbound(0, 'k0', false, 14),
+    ];
+    await env.js.publish(subject, JSON.stringify(batch(second)), { msgID: 'batch-2' });
+    // The second batch redelivered by NATS (the store crashed before its ack): same event ids,
+    // nothing new, and its stored events are the same message again.
+    await env.js.publish(subject, JSON.stringify(batch(second)), { msgID: 'batch-2-again' });
+    await waitFor(
+      async () => {
+        const info = await env.jsm.consumers.info(
+          env.names.streams.teststand,
+          env.names.consumers.storeTeststand,
+        );
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { what: 'the batches stored' },
+    );
+    const rows = await env.db
+      .selectFrom('teststand_messages')
+      .select(['event_id', 'delivery_key'])
+      .where('stand', '=', 'rig3')
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { event_id: 'k0@0', delivery_key: 'k0' },
+      { event_id: 'k1@1', delivery_key: 'k1' },
+      { event_id: 'k2@2', delivery_key: 'k2' },
+      { event_id: 'k3@11', delivery_key: 'k3' },
+      { event_id: 'k0@14', delivery_key: 'k0' },
+    ]);
+    const stored = (await env.storedEvents()).filter(
+      (e): e is StoredTeststand => e.type === 'teststand.stored' && e.event.stand === 'rig3',
+    );
+    // One stored event per row, in order: the repeat of batch 2 had batch 2's stored msgID.
+    expect(stored.map((e) => e.event.eventId)).toEqual(rows.map((r) => r.event_id));
+  });
 });

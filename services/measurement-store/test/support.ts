@@ -1,4 +1,10 @@
-import { natsNames, type NatsNames, type ReadingsBatchInput, type StoredEvent } from '@ep/contracts';
+import {
+  natsNames,
+  type NatsNames,
+  type ReadingsBatchInput,
+  type StoredEvent,
+  type StoredTeststandEvents,
+} from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
 import { connectNats } from '@ep/nats';
@@ -83,7 +89,10 @@ export async function storeTestEnv(label: string, ackWaitMs?: number): Promise<S
       const out: StoredEvent[] = [];
       for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
         const msg = await jsm.streams.getMessage(names.streams.stored, { seq });
-        if (msg) out.push(msg.json<StoredEvent>());
+        // Test-stand events travel many to a message: each is returned as the AMQP message it becomes.
+        const event = msg?.json<StoredEvent | StoredTeststandEvents>();
+        if (event?.type === 'teststand.stored.events') out.push(...event.events);
+        else if (event) out.push(event);
       }
       return out;
     },

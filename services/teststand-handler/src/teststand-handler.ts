@@ -2,16 +2,17 @@ import { natsNames, streamSpecs } from '@ep/contracts';
 import { createHttpServer, httpResource, type HttpServer } from '@ep/http';
 import { serviceLifecycle, type Lifecycle, type Service, type ServiceDeps } from '@ep/lifecycle';
 import { createMqttClient, type MqttClient } from '@ep/mqtt';
-import { connectNats, ensureStream, publish } from '@ep/nats';
+import { connectNats, ensureStream } from '@ep/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
 import { createCommandResponder } from './adapters/command-responder.js';
+import { createEventsPublisher } from './adapters/events-publisher.js';
 import { createLiveness } from './adapters/liveness.js';
 import { createHandlerMetrics } from './adapters/metrics.js';
 import { createCommandSender } from './use-cases/commands.js';
-import { createIngest, type PublishEvent } from './use-cases/ingest.js';
+import { createIngest } from './use-cases/ingest.js';
 import type { TeststandHandlerConfig } from './config.js';
 
 export interface TeststandHandler extends Service {
@@ -51,14 +52,13 @@ export async function createTeststandHandler(
   // Same spec as measurement-store's, so whichever starts first creates it and neither rewrites it.
   await ensureStream(await jetstreamManager(nc), streamSpecs(config.EP_NATS_PREFIX).teststand);
 
-  const publishEvent: PublishEvent = async (subject, event, msgID) => {
-    const ack = await publish(js, subject, event, { msgID });
-    return { duplicate: ack.duplicate };
-  };
+  const { publishEvent, flush } = createEventsPublisher({ js, names });
+  // Stopped after MQTT, liveness and commands (reverse order), before NATS drains: the last
+  // batch is sent, so the handlers waiting on it PUBACK or fail before the connection goes.
+  lifecycle.add({ name: 'events', stop: flush });
 
   const liveness = createLiveness({
     nc,
-    names,
     bucket: `${config.EP_NATS_PREFIX.toUpperCase()}_TESTSTAND_LIVENESS`,
     offlineAfterMs: config.EP_TESTSTAND_OFFLINE_AFTER_MS,
     tickMs: config.EP_TESTSTAND_LIVENESS_CHECK_MS,
@@ -78,7 +78,6 @@ export async function createTeststandHandler(
     subscriptions: subscriptionTopics(config).map((topic) => ({ topic, qos: 1 as const })),
     maxInFlight: config.EP_MQTT_MAX_IN_FLIGHT,
     onMessage: createIngest({
-      names,
       clientId,
       maxMessageBytes: config.EP_TESTSTAND_MAX_MESSAGE_BYTES,
       publishEvent,
@@ -94,7 +93,6 @@ export async function createTeststandHandler(
     queue: 'teststand-handler',
     logger,
     send: createCommandSender({
-      names,
       sentBy: config.EP_TESTSTAND_SENDER,
       publishMqtt: (topic, payload, options) => mqtt.publish(topic, payload, options),
       publishEvent,

@@ -5,6 +5,7 @@ import * as teststandCommands from './2026_12_02_0010_teststand_commands.js';
 import * as gateways from './2026_12_02_0020_gateways.js';
 import * as pointEdits from './2026_12_02_0031_point_edits.js';
 import * as teststandLivenessIndex from './2026_12_03_0040_teststand_liveness_index.js';
+import * as teststandDeliveryKey from './2026_12_03_0050_teststand_delivery_key.js';
 
 /** Every migration, in order. Names sort by time; a released migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0020_gateways': gateways,
   '2026_12_02_0031_point_edits': pointEdits,
   '2026_12_03_0040_teststand_liveness_index': teststandLivenessIndex,
+  '2026_12_03_0050_teststand_delivery_key': teststandDeliveryKey,
 };

@@ -58,6 +58,11 @@ export function createStoreMetrics(
       labelNames: ['valid'] as const,
       registers,
     }),
+    teststandRedeliveries: new Counter({
+      name: 'store_teststand_redeliveries_dropped_total',
+      help: 'Test-stand messages the MQTT broker re-sent (DUP) that were stored already, so dropped.',
+      registers,
+    }),
   };
 }
 

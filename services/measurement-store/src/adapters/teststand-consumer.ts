@@ -1,4 +1,11 @@
-import { TeststandEventV1, type NatsNames, type StoredTeststand, type TeststandEvent } from '@ep/contracts';
+import {
+  TeststandEventsV1,
+  TeststandEventV1,
+  type NatsNames,
+  type StoredTeststand,
+  type StoredTeststandEvents,
+  type TeststandEvent,
+} from '@ep/contracts';
 import type { Logger } from '@ep/logger';
 import { createBatchConsumer, publish, type BatchItem, type ConsumerLoop } from '@ep/nats';
 import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
@@ -7,24 +14,56 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database } from '@ep/schema';
-import { applyStandChange, findStands, insertTeststandMessages } from '../db/teststands.repo.js';
+import {
+  applyStandChange,
+  findByDeliveryKeys,
+  findStands,
+  insertTeststandMessages,
+} from '../db/teststands.repo.js';
+import { createHash } from 'node:crypto';
 import { standChange, standReady } from '../domain/teststand.js';
 import { recordInvalid } from './readings-consumer.js';
 import type { StoreMetrics } from './metrics.js';
 
-// A stand burst (a data package per message, thousands a second) is written in batches: one
-// transaction and one commit per batch, not per message (a commit costs a WAL flush).
-const MAX_BATCH = 500;
+// A stand burst (a data package per message, thousands a second) comes many events to a NATS
+// message, and is written in batches of those: one transaction and one commit per batch of up
+// to MAX_EVENTS events, not per message (a commit costs a WAL flush).
+const MAX_MESSAGES = 64;
+const MAX_EVENTS = 1_000;
 const MAX_WAIT_MS = 20;
+// How far back a message the MQTT broker re-sent (DUP) is looked for: its session's expiry
+// (teststand-handler's MQTT session lasts a day), after which the broker has forgotten it too.
+const REDELIVERY_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * A TESTSTAND message: a batch of events (`teststand.events`, what the handler sends), or one
+ * event alone (what it sent before batches; a stream may still hold some after an upgrade).
+ */
+export function decodeTeststandMessage(value: unknown): TeststandEvent[] {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'teststand.events'
+  )
+    return TeststandEventsV1.parse(value).events;
+  return [TeststandEventV1.parse(value)];
+}
 
 type StandState = { power_code: number | null; status_code: number | null; last_seen: Date };
 
 /**
  * The test-stand consumer: every event (valid or rejected by the handler) becomes a
- * teststand_messages row (event_id unique, so a redelivery stores nothing twice), the stand's
- * state follows it, and a stored event (msgID = eventId) is published before the ack. Events are
- * taken in batches, in stream order; each stored event carries the stand's state as it was right
- * after that event, as if they had been stored one by one.
+ * teststand_messages row (event_id unique, so a redelivered NATS message stores nothing twice),
+ * the stand's state follows it, and the stored events of each NATS message are published as one
+ * `teststand.stored.events` message before its ack. Messages are taken in batches, in stream
+ * order; each stored event carries the stand's state as it was right after that event, as if
+ * they had been stored one by one.
+ *
+ * An event the MQTT broker re-sent (DUP: the handler crashed before its PUBACK) has a new event
+ * id, as its receipt time is part of it, but the delivery key of the first delivery: when a row
+ * with that key was stored within the redelivery window, or comes earlier in the same batch, the
+ * event is dropped. (Two store replicas writing the first delivery and its redelivery at the same
+ * moment could both store it: the redelivery's lookup cannot see the other's uncommitted row.)
  */
 export function createTeststandConsumer(deps: {
   js: JetStreamClient;
@@ -43,7 +82,7 @@ export function createTeststandConsumer(deps: {
   // batch is written, so the database never waits for NATS round trips.
   let previousWrite: Promise<void> = Promise.resolve();
 
-  async function store(items: BatchItem<TeststandEvent>[]): Promise<void> {
+  async function store(items: BatchItem<TeststandEvent[]>[]): Promise<void> {
     const turn = previousWrite;
     let written!: () => void;
     previousWrite = new Promise((resolve) => (written = resolve));
@@ -57,9 +96,10 @@ export function createTeststandConsumer(deps: {
     await published;
   }
 
-  async function write(items: BatchItem<TeststandEvent>[]) {
-    const events = items.map((i) => i.value);
+  async function write(items: BatchItem<TeststandEvent[]>[]) {
     return db.transaction().execute(async (trx) => {
+      const dropped = await redeliveries(trx, items);
+      const events = items.flatMap((i) => i.value).filter((e) => !dropped.has(e));
       const ids = await insertTeststandMessages(trx, events);
       const touched = new Map(events.map((e) => [key(e), { stand: e.stand, module: e.module }]));
       const states = new Map<string, StandState>(
@@ -97,54 +137,113 @@ export function createTeststandConsumer(deps: {
           ...(state.status_code !== null ? { statusCode: state.status_code } : {}),
         });
       }
-      return { ids, after };
+      return { ids, after: new Map(events.map((e, i) => [e, after[i]])), dropped };
     });
   }
 
+  /** The events of `items` the MQTT broker re-sent and that are stored already (see above). */
+  async function redeliveries(
+    trx: Parameters<typeof insertTeststandMessages>[0],
+    items: BatchItem<TeststandEvent[]>[],
+  ): Promise<Set<TeststandEvent>> {
+    const dropped = new Set<TeststandEvent>();
+    const events = items.flatMap((i) => i.value);
+    const resent = events.filter((e) => e.delivery?.redelivered);
+    if (resent.length === 0) return dropped;
+    const oldest = Math.min(...resent.map((e) => Date.parse(e.receivedAt))) - REDELIVERY_WINDOW_MS;
+    const stored = new Map<string, string[]>();
+    for (const row of await findByDeliveryKeys(
+      trx,
+      [...new Set(resent.map((e) => e.delivery!.key))],
+      new Date(oldest),
+    ))
+      stored.set(row.delivery_key, [...(stored.get(row.delivery_key) ?? []), row.event_id]);
+    // Keys seen earlier in this batch: a redelivery may follow its first delivery closely.
+    const earlier = new Map<string, string>();
+    for (const event of events) {
+      const key = event.delivery?.key;
+      if (key === undefined) continue;
+      if (event.delivery!.redelivered) {
+        // The same event id is this very event, stored before: not a repeat, but a redelivered
+        // NATS message, which ON CONFLICT already handles (and whose stored event is re-sent).
+        const repeats = (id: string) => id !== event.eventId;
+        const before = earlier.get(key);
+        if ((before !== undefined && repeats(before)) || (stored.get(key) ?? []).some(repeats)) {
+          dropped.add(event);
+          metrics?.teststandRedeliveries.inc();
+          continue;
+        }
+      }
+      if (!earlier.has(key)) earlier.set(key, event.eventId);
+    }
+    if (dropped.size > 0)
+      logger.info(
+        { dropped: dropped.size },
+        'dropped test-stand messages the MQTT broker re-sent, stored already',
+      );
+    return dropped;
+  }
+
   /**
-   * Publishes the batch's stored events in stream order (nats.js sends in call order, and this
-   * runs before the next batch's transaction starts); resolves once JetStream has all of them.
+   * Publishes each NATS message's stored events as one `teststand.stored.events` message, in
+   * stream order (nats.js sends in call order, and this runs before the next batch's transaction
+   * starts); resolves once JetStream has all of them. The msgID comes from the event ids, so a
+   * redelivered message re-publishes under the same one and the stream keeps it once.
    */
   function publishStored(
-    items: BatchItem<TeststandEvent>[],
-    { ids, after }: Awaited<ReturnType<typeof write>>,
+    items: BatchItem<TeststandEvent[]>[],
+    { ids, after, dropped }: Awaited<ReturnType<typeof write>>,
   ): Promise<unknown> {
+    const storedAt = new Date().toISOString();
     return Promise.all(
-      items.map((item, i) => {
-        const event = item.value;
-        const powerCode = after[i]?.power_code ?? null;
-        const statusCode = after[i]?.status_code ?? null;
-        const stored: StoredTeststand = {
+      items.map((item) => {
+        const events = item.value.filter((e) => !dropped.has(e));
+        if (events.length === 0) return undefined;
+        const stored = events.map((event): StoredTeststand => {
+          const state = after.get(event);
+          const powerCode = state?.power_code ?? null;
+          const statusCode = state?.status_code ?? null;
+          return {
+            v: 1,
+            type: 'teststand.stored',
+            messageId: ids.get(event.eventId)!.id,
+            storedAt,
+            event,
+            standState: { powerCode, statusCode, ready: standReady(powerCode, statusCode) },
+          };
+        });
+        const hash = createHash('sha256');
+        for (const e of events) hash.update(e.eventId).update('\n');
+        const message: StoredTeststandEvents = {
           v: 1,
-          type: 'teststand.stored',
-          messageId: ids.get(event.eventId)!.id,
-          storedAt: new Date().toISOString(),
-          event,
-          standState: { powerCode, statusCode, ready: standReady(powerCode, statusCode) },
+          type: 'teststand.stored.events',
+          storedAt,
+          events: stored,
         };
-        return publish(js, names.subjects.storedTeststand(event.stand, event.kind), stored, {
-          msgID: event.eventId,
+        return publish(js, names.subjects.storedTeststandEvents, message, {
+          msgID: `stored:${hash.digest('base64url').slice(0, 22)}:${events.length}`,
           headers: nextHopTraceHeaders(item.msg.headers),
         });
       }),
     );
   }
 
-  return createBatchConsumer<TeststandEvent>({
+  return createBatchConsumer<TeststandEvent[]>({
     js,
     stream: names.streams.teststand,
     durable: names.consumers.storeTeststand,
     name: 'store-teststand',
     logger,
-    decode: jsonDecoder((v) => TeststandEventV1.parse(v)),
+    decode: jsonDecoder(decodeTeststandMessage),
     onInvalid: recordInvalid(db, logger),
-    maxBatch: MAX_BATCH,
+    maxBatch: MAX_MESSAGES,
+    budget: { max: MAX_EVENTS, weigh: (events) => events.length },
     maxWaitMs: MAX_WAIT_MS,
     // Two batches: one written, the other's stored events awaited (store() keeps the writes in
     // stream order, one at a time).
     concurrency: 2,
     // Enough pulled ahead to cut the next batch while both are busy.
-    prefetch: 2 * MAX_BATCH,
+    prefetch: 2 * MAX_MESSAGES,
     // A lost ack only means a redelivery, which stores nothing twice (event_id is unique) and
     // re-publishes the same stored msgID; a confirmed ack would be one more request per message.
     confirmAcks: false,

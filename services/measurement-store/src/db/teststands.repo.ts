@@ -6,47 +6,6 @@ import type { StandChange } from '../domain/teststand.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
- * Stores one test-stand message; returns its row id and whether it is new (false: the same
- * event id was stored before, a redelivery).
- */
-export async function insertTeststandMessage(
-  db: Db,
-  event: TeststandEvent,
-): Promise<{ id: number; inserted: boolean }> {
-  const inserted = await db
-    .insertInto('teststand_messages')
-    .values({
-      event_id: event.eventId,
-      stand: event.stand,
-      module: event.module,
-      direction: event.direction,
-      topic: event.topic,
-      kind: event.kind,
-      msg_type: event.msgType ?? null,
-      sent_by: event.sentBy ?? null,
-      protocol_version: event.protocolVersion ?? null,
-      status_code: event.statusCode ?? null,
-      commands: event.commands ? JSON.stringify(event.commands) : null,
-      parameters: event.parameters ? JSON.stringify(event.parameters) : null,
-      data: event.data ? JSON.stringify(event.data) : null,
-      raw: event.raw,
-      valid: event.valid,
-      errors: JSON.stringify(event.errors),
-      received_at: event.receivedAt,
-    })
-    .onConflict((oc) => oc.column('event_id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) return { id: inserted.id, inserted: true };
-  const existing = await db
-    .selectFrom('teststand_messages')
-    .select('id')
-    .where('event_id', '=', event.eventId)
-    .executeTakeFirstOrThrow();
-  return { id: existing.id, inserted: false };
-}
-
-/**
  * Applies a message to its stand's state. last_seen only moves forward, so a message delivered
  * late does not make a stand look older than it is.
  */
@@ -91,8 +50,8 @@ export async function findStand(
  * Stores many test-stand messages in one statement; returns each event id's row id and whether
  * this call inserted it (false: stored before, a redelivery). Repeats within `events` count once.
  *
- * The rows travel as one array per column through `unnest`: 17 parameters whatever the batch
- * size, where a multi-row VALUES has 17 per row for the query builder to compile and PostgreSQL
+ * The rows travel as one array per column through `unnest`: 18 parameters whatever the batch
+ * size, where a multi-row VALUES has 18 per row for the query builder to compile and PostgreSQL
  * to parse (a stand burst writes thousands a second).
  */
 export async function insertTeststandMessages(
@@ -104,12 +63,13 @@ export async function insertTeststandMessages(
   const json = (value: unknown) => (value ? JSON.stringify(value) : null);
   const column = <T>(pick: (e: TeststandEvent) => T) => events.map(pick);
   const { rows: inserted } = await sql<{ id: number; event_id: string }>`
-    INSERT INTO teststand_messages (event_id, stand, module, direction, topic, kind, msg_type, sent_by,
-      protocol_version, status_code, commands, parameters, data, raw, valid, errors, received_at)
-    SELECT event_id, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
+    INSERT INTO teststand_messages (event_id, delivery_key, stand, module, direction, topic, kind, msg_type,
+      sent_by, protocol_version, status_code, commands, parameters, data, raw, valid, errors, received_at)
+    SELECT event_id, delivery_key, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
       status_code, commands::jsonb, parameters::jsonb, data::jsonb, raw, valid, errors::jsonb, received_at
     FROM unnest(
-      ${column((e) => e.eventId)}::text[], ${column((e) => e.stand)}::text[],
+      ${column((e) => e.eventId)}::text[], ${column((e) => e.delivery?.key ?? null)}::text[],
+      ${column((e) => e.stand)}::text[],
       ${column((e) => e.module)}::text[], ${column((e) => e.direction)}::text[],
       ${column((e) => e.topic)}::text[], ${column((e) => e.kind)}::text[],
       ${column((e) => e.msgType ?? null)}::text[], ${column((e) => e.sentBy ?? null)}::text[],
@@ -118,7 +78,7 @@ export async function insertTeststandMessages(
       ${column((e) => json(e.data))}::text[], ${column((e) => e.raw)}::text[],
       ${column((e) => e.valid)}::boolean[], ${column((e) => JSON.stringify(e.errors))}::text[],
       ${column((e) => e.receivedAt)}::timestamptz[]
-    ) AS m(event_id, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
+    ) AS m(event_id, delivery_key, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
       status_code, commands, parameters, data, raw, valid, errors, received_at)
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, event_id`.execute(db);
@@ -146,4 +106,24 @@ export async function findStands(
     .selectAll()
     .where((eb) => eb.or(keys.map((k) => eb.and([eb('stand', '=', k.stand), eb('module', '=', k.module)]))))
     .execute();
+}
+
+/**
+ * The stored inbound messages received since `since` under any of `keys` (delivery keys): what a
+ * message the MQTT broker re-sent may repeat.
+ */
+export async function findByDeliveryKeys(
+  db: Db,
+  keys: string[],
+  since: Date,
+): Promise<{ id: number; event_id: string; delivery_key: string }[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
+    .selectFrom('teststand_messages')
+    .select(['id', 'event_id', 'delivery_key'])
+    .where('delivery_key', '=', sql<string>`ANY(${keys}::text[])`)
+    .where('received_at', '>=', since)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, event_id: r.event_id, delivery_key: r.delivery_key! }));
 }

@@ -1,4 +1,4 @@
-import type { NatsNames, TeststandEventInput } from '@ep/contracts';
+import type { TeststandEventInput } from '@ep/contracts';
 import type { Resource } from '@ep/lifecycle';
 import type { Logger } from '@ep/logger';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -21,7 +21,6 @@ export interface Liveness extends Resource {
  */
 export function createLiveness(deps: {
   nc: NatsConnection;
-  names: NatsNames;
   bucket: string;
   offlineAfterMs: number;
   tickMs: number;
@@ -64,7 +63,7 @@ export function createLiveness(deps: {
       valid: true,
       errors: [],
     };
-    await deps.publishEvent(deps.names.subjects.teststand(state.stand, kind), event, eventId);
+    await deps.publishEvent(event);
     logger.info({ stand: state.stand, lastSeen: state.lastSeen }, `stand ${kind}`);
   }
 

@@ -13,7 +13,7 @@ export function createHandlerMetrics(registry: Registry): HandlerMetrics {
   const registers = [registry];
   const messages = new Counter({
     name: 'ep_teststand_messages_total',
-    help: 'Inbound MQTT messages by kind (status, data, result, command, rejected) and outcome (published, duplicate: a redelivery JetStream dropped, ignored: not a stand topic).',
+    help: 'Inbound MQTT messages by kind (status, data, result, command, rejected) and outcome (published; ignored: not a stand topic).',
     labelNames: ['kind', 'outcome'],
     registers,
   });

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Identity of one MQTT delivery, for NATS de-duplication (msgID). A message the broker sends
- * again after a lost connection keeps its session (client id), packet id, topic and payload, so
- * it gets the same key and JetStream drops its second publish. Packet ids cycle through 65,535
- * values per session, so two different messages can share a key; the handler tells them apart
- * by the DUP flag (see use-cases/ingest.ts), and the stored event id adds the time of receipt.
+ * Identity of one MQTT delivery. A message the broker sends again after a lost connection keeps
+ * its session (client id), packet id, topic and payload, so it gets the same key, and
+ * measurement-store drops it when it comes with DUP set. Packet ids cycle through 65,535 values
+ * per session, so two different messages can share a key; only a redelivery (DUP) is checked
+ * against earlier keys, and the stored event id adds the time of receipt.
  */
 export function deliveryKey(
   clientId: string,

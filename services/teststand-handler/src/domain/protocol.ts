@@ -201,6 +201,8 @@ export interface ReceivedMessage {
   payload: Uint8Array;
   receivedAt: Date;
   eventId: string;
+  /** Inbound messages: the delivery key and DUP flag (see use-cases/ingest.ts). */
+  delivery?: { key: string; redelivered: boolean };
 }
 
 /**
@@ -222,6 +224,7 @@ export function toTeststandEvent(
   return {
     v: 1,
     eventId: message.eventId,
+    ...(message.delivery ? { delivery: message.delivery } : {}),
     stand: where.stand,
     module: where.module,
     kind,

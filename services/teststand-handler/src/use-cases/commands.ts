@@ -1,6 +1,5 @@
 import {
   TeststandCommandRequestV1,
-  type NatsNames,
   type TeststandCommandReply,
   type TeststandEventInput,
 } from '@ep/contracts';
@@ -9,7 +8,6 @@ import { commandPayload, outboundTopic } from '../domain/protocol.js';
 import type { PublishEvent } from './ingest.js';
 
 export interface CommandDeps {
-  names: NatsNames;
   sentBy: string;
   /** MQTT publish; resolves on the broker's PUBACK. */
   publishMqtt: (topic: string, payload: string, options: PublishOptions) => Promise<void>;
@@ -24,7 +22,7 @@ export interface CommandDeps {
  * Sends one command (a NATS request's body) to its stand at QoS 1 and answers whether the broker
  * took it. A command the broker took is also published as a `command` event (direction
  * outbound), so it is stored with the stand's messages; its event id is the command id, so a
- * retried request is stored once.
+ * retried request is stored once (the event id is unique in the store).
  */
 export function createCommandSender(deps: CommandDeps): (body: unknown) => Promise<TeststandCommandReply> {
   const now = deps.now ?? (() => new Date());
@@ -76,7 +74,7 @@ export function createCommandSender(deps: CommandDeps): (body: unknown) => Promi
       valid: true,
       errors: [],
     };
-    await deps.publishEvent(deps.names.subjects.teststand(request.stand, 'command'), event, eventId);
+    await deps.publishEvent(event);
     deps.metrics.command('sent');
     return { v: 1, commandId: request.commandId, topic, outcome: 'sent', sentAt };
   };

@@ -1,23 +1,21 @@
-import type { NatsNames, TeststandEventInput } from '@ep/contracts';
+import type { TeststandEventInput } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
 import type { IPublishPacket, MessageHandler } from '@ep/mqtt';
 import { deliveryKey, eventIdFor } from '../domain/identity.js';
 import { toTeststandEvent } from '../domain/protocol.js';
 
-/** Publishes an event to JetStream; resolves once the stream stored it (or knew its msgID). */
-export type PublishEvent = (
-  subject: string,
-  event: TeststandEventInput,
-  msgID: string,
-) => Promise<{ duplicate: boolean }>;
+/**
+ * Publishes an event to JetStream; resolves once the stream stored it. Events travel many to a
+ * NATS message (teststand.events), so this resolves when the event's batch was stored.
+ */
+export type PublishEvent = (event: TeststandEventInput) => Promise<void>;
 
 export interface IngestMetrics {
-  /** One message handled: `outcome` published / duplicate / ignored; `seconds` from receipt to JetStream's ack. */
-  message(kind: string, outcome: 'published' | 'duplicate' | 'ignored', seconds: number): void;
+  /** One message handled: `outcome` published / ignored; `seconds` from receipt to JetStream's ack. */
+  message(kind: string, outcome: 'published' | 'ignored', seconds: number): void;
 }
 
 export interface IngestDeps {
-  names: NatsNames;
   /** The MQTT session's client id: packet ids are per session. */
   clientId: string;
   maxMessageBytes: number;
@@ -33,20 +31,25 @@ export interface IngestDeps {
  * The handler of every inbound MQTT message: one `teststand` event on JetStream, valid or
  * rejected; resolving lets the MQTT client PUBACK it, so the broker keeps it until JetStream has it.
  *
- * De-duplication: the msgID is the delivery key (session, packet id, payload hash), so a message
- * resent after a crash (DUP set) is dropped by JetStream's duplicate window. A first delivery
- * (DUP clear) was never handled before, so when JetStream still says "duplicate" the key belongs
- * to an earlier message with the same payload and a recycled packet id: it is published again
- * under its event id, which adds the time of receipt.
+ * De-duplication: a message the broker sends again after a crash (DUP set) was perhaps stored
+ * already, under an event id with an earlier time of receipt. The event carries its delivery key
+ * (session, packet id, payload hash) and the DUP flag, and measurement-store drops a redelivered
+ * event whose key it stored before (see its teststand consumer).
  */
 export function createIngest(deps: IngestDeps): MessageHandler {
-  const { names, metrics, logger } = deps;
+  const { metrics, logger } = deps;
   const now = deps.now ?? (() => new Date());
   return async (topic: string, payload: Buffer, packet: IPublishPacket) => {
     const receivedAt = now();
     const key = deliveryKey(deps.clientId, packet.messageId, topic, payload);
     const event = toTeststandEvent(
-      { topic, payload, receivedAt, eventId: eventIdFor(key, receivedAt) },
+      {
+        topic,
+        payload,
+        receivedAt,
+        eventId: eventIdFor(key, receivedAt),
+        delivery: { key, redelivered: packet.dup === true },
+      },
       deps.maxMessageBytes,
     );
     if (!event) {
@@ -56,14 +59,7 @@ export function createIngest(deps: IngestDeps): MessageHandler {
       return;
     }
     if (event.direction === 'inbound') deps.onSeen?.(event.stand, receivedAt);
-    const subject = names.subjects.teststand(event.stand, event.kind);
-    let { duplicate } = await deps.publishEvent(subject, event, key);
-    if (duplicate && !packet.dup)
-      duplicate = (await deps.publishEvent(subject, event, event.eventId)).duplicate;
-    metrics.message(
-      event.kind,
-      duplicate ? 'duplicate' : 'published',
-      (now().getTime() - receivedAt.getTime()) / 1000,
-    );
+    await deps.publishEvent(event);
+    metrics.message(event.kind, 'published', (now().getTime() - receivedAt.getTime()) / 1000);
   };
 }
