@@ -254,21 +254,16 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
     const nc = await connectNats({ servers: urls.natsUrl });
     const jsm = await jetstreamManager(nc);
     const names = natsNames(prefix);
-    // The last data event of any publisher's stand (the streams also carry liveness events).
-    const lastAt = async (stream: string, subject: (stand: string) => string) => {
-      const times = await Promise.all(
-        Array.from({ length: PUBLISHERS }, (_, p) =>
-          jsm.streams
-            .getMessage(stream, { last_by_subj: subject(`bench${p}`) })
-            .then((m) => m?.time.getTime() ?? NaN),
-        ),
-      );
-      return Math.max(...times) - firstPublishAt;
+    // When the last batch of events reached each stream (the liveness events that may follow a
+    // burst are few and come at once).
+    const lastAt = async (stream: string, subject: string) => {
+      const m = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+      return (m?.time.getTime() ?? NaN) - firstPublishAt;
     };
     const stages = {
-      teststandStream: await lastAt(names.streams.teststand, (s) => names.subjects.teststand(s, 'data')),
+      teststandStream: await lastAt(names.streams.teststand, names.subjects.teststandEvents),
       lastRow: Number(stats[0]!.last) - firstPublishAt,
-      storedStream: await lastAt(names.streams.stored, (s) => names.subjects.storedTeststand(s, 'data')),
+      storedStream: await lastAt(names.streams.stored, names.subjects.storedTeststandEvents),
       lastAmqp: lastAmqpAt - firstPublishAt,
     };
     await nc.close();
