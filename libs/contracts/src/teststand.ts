@@ -18,8 +18,12 @@ export const TeststandEventV1 = z.object({
       key: z
         .string()
         .min(1)
-        .describe('MQTT session (client id), packet id and payload hash: the same for a message the broker sends again'),
-      redelivered: z.boolean().describe("the PUBLISH packet's DUP flag: the broker sent it before, unacknowledged"),
+        .describe(
+          'MQTT session (client id), packet id and payload hash: the same for a message the broker sends again',
+        ),
+      redelivered: z
+        .boolean()
+        .describe("the PUBLISH packet's DUP flag: the broker sent it before, unacknowledged"),
     })
     .optional()
     .describe(

@@ -56,7 +56,12 @@ function cpuByCommand(): Map<string, number> {
 }
 
 // The infrastructure's processes, by the command names Debian's packages run them under.
-const INFRA = { 'nats-server': 'nats-server', RabbitMQ: 'beam.smp', PostgreSQL: 'postgres', Mosquitto: 'mosquitto' };
+const INFRA = {
+  'nats-server': 'nats-server',
+  RabbitMQ: 'beam.smp',
+  PostgreSQL: 'postgres',
+  Mosquitto: 'mosquitto',
+};
 
 /**
  * CPU used by each service (and this process: the publishers, the AMQP consumer, the polling)
@@ -171,7 +176,9 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
     ctx.log(`baseline: bare mqtt.js subscriber, ${count} messages from ${PUBLISHERS} publishers`);
     const bareCpu = cpuMeter({});
     const bare = await bareRun(broker.url, count);
-    ctx.log(`CPU ms per message, baseline (bench: publishers and the bare subscriber): ${bareCpu.perMessage(count)}`);
+    ctx.log(
+      `CPU ms per message, baseline (bench: publishers and the bare subscriber): ${bareCpu.perMessage(count)}`,
+    );
     ctx.log(
       `bare subscriber: ${bare.rate.toFixed(0)} msg/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms, ${bare.received} received`,
     );
