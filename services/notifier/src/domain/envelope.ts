@@ -28,9 +28,10 @@ export const StoredEnvelope = z.discriminatedUnion('type', [
 export type StoredEnvelope = z.infer<typeof StoredEnvelope>;
 
 /**
- * The id of a stored NATS message for logs: the event id (storedEventId of the contracts: batch
- * id, test-stand event id or set-point event id), or for a batch of test-stand events its first
- * event's id — each of its events goes out under its own (toAmqpMessages).
+ * The id of a stored NATS message: for an event its id and AMQP message_id (storedEventId of the
+ * contracts: the readings `batchId`, test-stand `event.eventId` or set-point `eventId`); for a
+ * batch of test-stand events its first event's id, only to name it in logs — each of its events
+ * goes out under its own (toAmqpMessages).
  */
 export function envelopeId(event: StoredEnvelope): string {
   if (event.type === 'readings.stored') return event.batchId;
