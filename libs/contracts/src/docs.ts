@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SetpointWriteAnswerV1, SetpointWriteRequestV1 } from './control.js';
 import { ReadingsBatchV1 } from './readings.js';
-import { StoredReadingsV1, StoredSetpointV1, StoredTeststandV1 } from './stored.js';
+import { StoredReadingsV1, StoredSetpointV1, StoredTeststandEventsV1, StoredTeststandV1 } from './stored.js';
 import { TeststandCommandReplyV1, TeststandCommandRequestV1, TeststandEventV1 } from './teststand.js';
 
 interface CatalogueEntry {
@@ -91,6 +91,39 @@ const storedTeststandExample = {
   standState: { powerCode: 600, statusCode: 200, ready: true },
 };
 
+const storedTeststandEventsExample = {
+  v: 1,
+  type: 'teststand.stored.events',
+  storedAt: '2026-01-05T06:00:04Z',
+  events: [
+    storedTeststandExample,
+    {
+      v: 1,
+      type: 'teststand.stored',
+      messageId: 1235,
+      storedAt: '2026-01-05T06:00:04Z',
+      event: {
+        v: 1,
+        eventId: 'teststand-handler_0:4712:Qm8r…@mipx2k3d',
+        stand: 'teststand2',
+        module: '',
+        kind: 'status',
+        direction: 'inbound',
+        topic: 'teststand2/inbound',
+        receivedAt: '2026-01-05T06:00:03Z',
+        protocolVersion: '1.1',
+        sentBy: 'teststand2',
+        msgType: 'status',
+        statusCode: 600,
+        raw: '{"protocolVersion":1.1,"sentBy":"teststand2","msgType":"status","statusCode":600}',
+        valid: true,
+        errors: [],
+      },
+      standState: { powerCode: 600, statusCode: null, ready: false },
+    },
+  ],
+};
+
 /** Every message EP puts on NATS or AMQP, with where it travels and an example that parses. */
 export const messageCatalogue: CatalogueEntry[] = [
   {
@@ -143,9 +176,16 @@ export const messageCatalogue: CatalogueEntry[] = [
   {
     title: 'Stored test stand message (v1)',
     where:
-      'NATS `<p>.stored.teststand.<stand>.<kind>` on stream `<P>_STORED`, msgID = `event.eventId`; then AMQP exchange `ep.events` with `type: teststand.stored`, `message_id` = `event.eventId`.',
+      'NATS `<p>.stored.teststand.<stand>.<kind>` on stream `<P>_STORED`, msgID = `event.eventId`, or one of the `events` of a batch (below); then AMQP exchange `ep.events` with `type: teststand.stored`, `message_id` = `event.eventId`, either way.',
     schema: StoredTeststandV1,
     example: storedTeststandExample,
+  },
+  {
+    title: 'Stored test stand messages, batched (v1)',
+    where:
+      'NATS `<p>.stored.teststand.events` on stream `<P>_STORED`: test-stand messages measurement-store stored together (those of one `teststand.events` message), in order, in one NATS message. Never on AMQP as such: the notifier publishes each of `events` to `ep.events` as its own `teststand.stored` message — `message_id` = its `event.eventId`, timestamp from its `storedAt`, header `x-ep-stand` its stand, body its JSON — just as if it had come alone, and acks the NATS message once RabbitMQ confirmed them all.',
+    schema: StoredTeststandEventsV1,
+    example: storedTeststandEventsExample,
   },
   {
     title: 'Set point changed (v1)',

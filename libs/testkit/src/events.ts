@@ -4,9 +4,11 @@
  */
 import {
   StoredReadingsV1,
+  StoredTeststandEventsV1,
   StoredTeststandV1,
   type StoredReadings,
   type StoredTeststand,
+  type StoredTeststandEvents,
 } from '@ep/contracts';
 
 /** A readings event with `points` points of `samples` samples each. */
@@ -66,5 +68,18 @@ export function storedTeststandEvent(n: number, stand = 'teststand1'): StoredTes
       errors: [],
     },
     standState: { powerCode: 600, statusCode: 200, ready: true },
+  });
+}
+
+/**
+ * Stored test-stand events as one `teststand.stored.events` message, in the given order, with
+ * the last event's `storedAt` as the batch's. Throws (ZodError) for no events.
+ */
+export function storedTeststandEvents(events: readonly StoredTeststand[]): StoredTeststandEvents {
+  return StoredTeststandEventsV1.parse({
+    v: 1,
+    type: 'teststand.stored.events',
+    storedAt: events[events.length - 1]?.storedAt,
+    events,
   });
 }

@@ -3,7 +3,7 @@ export { createTestDatabase, type TestDatabase } from './database.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { waitFor } from './wait.js';
 export { freePort } from './port.js';
-export { storedReadingsEvent, storedTeststandEvent } from './events.js';
+export { storedReadingsEvent, storedTeststandEvent, storedTeststandEvents } from './events.js';
 export {
   buildServices,
   serviceDir,

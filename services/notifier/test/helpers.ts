@@ -1,5 +1,11 @@
 import { bindQueue, consumeQueue, type ConsumedMessage } from '@ep/amqp';
-import { natsNames, streamSpecs, storedEventId, type StoredEvent } from '@ep/contracts';
+import {
+  natsNames,
+  streamSpecs,
+  storedEventId,
+  type StoredEvent,
+  type StoredTeststandEvents,
+} from '@ep/contracts';
 import { ensureStream, publish } from '@ep/nats';
 import { infraUrls, uniqueName, uniquePrefix } from '@ep/testkit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -10,23 +16,42 @@ import amqp from 'amqplib';
 import { parseNotifierConfig } from '../src/config.js';
 import { createNotifier, type Notifier } from '../src/notifier.js';
 
-/** The subject measurement-store publishes a stored event on. */
-export function storedSubject(prefix: string, event: StoredEvent): string {
+/** What measurement-store publishes on the STORED stream: an event, or test-stand events batched. */
+export type StoredMessage = StoredEvent | StoredTeststandEvents;
+
+/** The events a stored message gives on the exchange, one AMQP message each (unless split). */
+export function relayedEvents(message: StoredMessage): StoredEvent[] {
+  return message.type === 'teststand.stored.events' ? message.events : [message];
+}
+
+/** The subject measurement-store publishes a stored message on. */
+export function storedSubject(prefix: string, event: StoredMessage): string {
   const names = natsNames(prefix);
+  if (event.type === 'teststand.stored.events') return names.subjects.storedTeststandEvents;
   if (event.type === 'readings.stored') return names.subjects.storedReadings(event.site);
   if (event.type === 'setpoint.changed') return names.subjects.storedSetpoints(event.site);
   return names.subjects.storedTeststand(event.event.stand, event.event.kind);
+}
+
+/**
+ * The msgID of a stored message: the event id; for a batch (whose msgID the contract leaves to
+ * measurement-store) its first and last event ids, unique to the batch in these tests.
+ */
+function storedMsgId(event: StoredMessage): string {
+  if (event.type !== 'teststand.stored.events') return storedEventId(event);
+  const ids = event.events.map((e) => e.event.eventId);
+  return `${ids[0]}..${ids[ids.length - 1]}`;
 }
 
 /** Publishes as measurement-store does: msgID = the event id. */
 export async function publishStored(
   js: JetStreamClient,
   prefix: string,
-  event: StoredEvent,
+  event: StoredMessage,
   headers?: Record<string, string>,
 ): Promise<void> {
   await publish(js, storedSubject(prefix, event), event, {
-    msgID: storedEventId(event),
+    msgID: storedMsgId(event),
     ...(headers ? { headers } : {}),
   });
 }

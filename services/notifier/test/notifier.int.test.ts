@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StoredEvent } from '@ep/contracts';
-import { natsNames, StoredReadingsV1, storedEventId, streamSpecs, type StoredReadings } from '@ep/contracts';
+import {
+  natsNames,
+  StoredReadingsV1,
+  storedEventId,
+  StoredTeststandV1,
+  streamSpecs,
+  type StoredReadings,
+} from '@ep/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { consumerLag, ensureStream } from '@ep/nats';
-import { storedReadingsEvent, storedTeststandEvent, waitFor } from '@ep/testkit';
+import { storedReadingsEvent, storedTeststandEvent, storedTeststandEvents, waitFor } from '@ep/testkit';
 import { joinReadingsParts } from '../src/domain/split.js';
 import type { Notifier } from '../src/notifier.js';
 import {
@@ -41,6 +48,13 @@ describe('notifier', () => {
 
   const lag = () =>
     consumerLag(bed.js, natsNames(bed.prefix).streams.stored, natsNames(bed.prefix).consumers.notifier);
+
+  /** The value of one sample of the notifier's /metrics (0 when it has none yet). */
+  const metric = async (sample: RegExp) => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const line = text.split('\n').find((l) => sample.test(l));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
 
   it('puts every stored event on the exchange once confirmed, with its properties, and skips an undecodable one', async () => {
     const readings = Array.from({ length: 20 }, (_, i) => storedReadingsEvent(2, 5, `siemens:r${i}:0`));
@@ -115,6 +129,48 @@ describe('notifier', () => {
       parts.map((m) => ({ part: m.headers['x-ep-part'] as number, event: m.body as StoredReadings })),
     );
     expect(joined).toEqual(big);
+  });
+
+  it('relays a teststand.stored.events batch as one teststand.stored message per event, and terminates a bad batch', async () => {
+    const eventsBefore = await metric(/^ep_notifier_events_total\{type="teststand.stored"\}/);
+    const terminatedBefore = await metric(/^ep_nats_messages_terminated_total\{.*reason="invalid"/);
+    const items = [
+      storedTeststandEvent(101),
+      storedTeststandEvent(102, 'stand_b'),
+      { ...storedTeststandEvent(103), storedAt: '2026-01-05T06:00:09.500Z' },
+      storedTeststandEvent(104, 'stand_c'),
+      storedTeststandEvent(105),
+    ];
+    // A batch with one bad item is refused whole: none of its events may go out.
+    const badItem = { ...storedTeststandEvent(201), standState: { ready: 'yes' } };
+    const bad = {
+      ...storedTeststandEvents([storedTeststandEvent(200)]),
+      events: [storedTeststandEvent(200), badItem],
+    };
+    await bed.js.publish(natsNames(bed.prefix).subjects.storedTeststandEvents, JSON.stringify(bad), {
+      msgID: 'bad-batch',
+    });
+    await publishStored(bed.js, bed.prefix, storedTeststandEvents(items), { traceparent: TRACEPARENT });
+
+    const ids = items.map((e) => e.event.eventId);
+    await waitFor(() => ids.every((id) => queue.ids().has(id)), { what: "every batch's event on the queue" });
+    await waitFor(async () => (await lag()) === 0, { what: 'consumer caught up' });
+
+    for (const item of items) {
+      const got = queue.messages.filter((m) => m.messageId === item.event.eventId);
+      expect(got).toHaveLength(1);
+      const [m] = got;
+      expect(m!.type).toBe('teststand.stored');
+      expect(m!.contentType).toBe('application/json');
+      expect(m!.persistent).toBe(true);
+      expect(m!.timestamp).toEqual(new Date(Math.floor(Date.parse(item.storedAt) / 1000) * 1000));
+      expect(m!.headers).toEqual({ 'x-ep-stand': item.event.stand, traceparent: TRACEPARENT });
+      expect(StoredTeststandV1.parse(m!.body)).toEqual(item);
+      expect(m!.body).toEqual(item);
+    }
+    expect(queue.messages.some((m) => m.messageId?.startsWith('teststand1/demo/Inbound:20'))).toBe(false);
+    expect(await metric(/^ep_notifier_events_total\{type="teststand.stored"\}/)).toBe(eventsBefore + 5);
+    expect(await metric(/^ep_nats_messages_terminated_total\{.*reason="invalid"/)).toBe(terminatedBefore + 1);
   });
 
   it('provisions the STORED stream as measurement-store does (neither changes what the other made)', async () => {

@@ -5,10 +5,19 @@ import {
   startService,
   storedReadingsEvent,
   storedTeststandEvent,
+  storedTeststandEvents,
   waitFor,
   type ServiceProcess,
 } from '@ep/testkit';
-import { collect, createTestBed, publishStored, type QueueCollector, type TestBed } from './helpers.js';
+import {
+  collect,
+  createTestBed,
+  publishStored,
+  relayedEvents,
+  type QueueCollector,
+  type StoredMessage,
+  type TestBed,
+} from './helpers.js';
 
 describe('notifier killed with SIGKILL mid-stream and restarted', () => {
   let bed: TestBed;
@@ -38,10 +47,18 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
       // The killed process's un-acked events come back after this.
       EP_NOTIFIER_ACK_WAIT_MS: '3000',
     };
-    const first: StoredEvent[] = Array.from({ length: 400 }, (_, i) =>
-      i % 50 === 0 ? storedTeststandEvent(i) : storedReadingsEvent(3, 20, `siemens:kill:${i}`),
-    );
+    // Readings events, single test-stand events and batches of test-stand events (whose
+    // NATS message is acked only once all its events are confirmed).
+    const first: StoredMessage[] = Array.from({ length: 400 }, (_, i) => {
+      if (i % 50 === 0) return storedTeststandEvent(i);
+      if (i % 10 === 5)
+        return storedTeststandEvents(
+          Array.from({ length: 6 }, (_, k) => storedTeststandEvent(1_000 + i * 10 + k, `stand_${k % 3}`)),
+        );
+      return storedReadingsEvent(3, 20, `siemens:kill:${i}`);
+    });
     for (const event of first) await publishStored(bed.js, bed.prefix, event);
+    const firstEvents = first.flatMap(relayedEvents);
 
     const a = startService('notifier', env, { stderr: 'ignore' });
     children.push(a);
@@ -51,7 +68,7 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
     });
     expect(await a.kill()).toEqual({ code: null, signal: 'SIGKILL' });
     // Killed mid-stream: not everything had gone out.
-    expect(queue.ids().size).toBeLessThan(first.length);
+    expect(queue.ids().size).toBeLessThan(firstEvents.length);
 
     const later: StoredEvent[] = Array.from({ length: 100 }, (_, i) =>
       storedReadingsEvent(2, 10, `siemens:kill:after:${i}`),
@@ -60,7 +77,8 @@ describe('notifier killed with SIGKILL mid-stream and restarted', () => {
 
     const b = startService('notifier', env, { stderr: 'ignore' });
     children.push(b);
-    const all = [...first, ...later];
+    const all: StoredEvent[] = [...firstEvents, ...later];
+    expect(all.filter((e) => e.type === 'teststand.stored')).toHaveLength(8 + 40 * 6);
     await waitFor(() => all.every((e) => queue.ids().has(storedEventId(e))), {
       what: `every event after the restart (notifier output: ${b.output()})`,
       timeoutMs: 45_000,

@@ -3,11 +3,16 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /**
  * The notifier's own metrics. Per AMQP message (published, confirmed, returned, nacked and the
  * publish → confirm latency) they come from @ep/amqp as ep_amqp_*; the consume loop's from
- * @ep/nats as ep_nats_*. Here: per event, and the NATS backlog.
+ * @ep/nats as ep_nats_*. Here: per event (a test-stand batch counts as its events), per NATS
+ * message, and the NATS backlog.
  */
 export interface NotifierMetrics {
-  /** One stored event fully confirmed, in `messages` AMQP messages, `seconds` after it was taken. */
-  relayed(type: string, messages: number, seconds: number): void;
+  /**
+   * One stored NATS message fully confirmed, `seconds` after it was taken: `events` events of
+   * AMQP type `type` (one, or a test-stand batch's events) in `messages` AMQP messages (more
+   * than `events` when a readings event was split).
+   */
+  relayed(type: string, events: number, messages: number, seconds: number): void;
 }
 
 export function createNotifierMetrics(
@@ -18,7 +23,7 @@ export function createNotifierMetrics(
   const registers = [registry];
   const events = new Counter({
     name: 'ep_notifier_events_total',
-    help: 'Stored events published to the exchange and confirmed by the broker, by type.',
+    help: 'Stored events published to the exchange and confirmed by the broker, by type (each event of a test-stand batch counts).',
     labelNames: ['type'],
     registers,
   });
@@ -34,7 +39,7 @@ export function createNotifierMetrics(
   });
   const latency = new Histogram({
     name: 'ep_notifier_event_publish_seconds',
-    help: 'Time from taking a stored event to the broker confirm of its last message.',
+    help: 'Time from taking a stored NATS message (an event or a test-stand batch) to the broker confirm of its last AMQP message.',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
@@ -52,10 +57,11 @@ export function createNotifierMetrics(
     },
   });
   return {
-    relayed(type, count, seconds) {
-      events.inc({ type });
-      messages.inc(count);
-      if (count > 1) split.inc();
+    relayed(type, eventCount, messageCount, seconds) {
+      events.inc({ type }, eventCount);
+      messages.inc(messageCount);
+      // Only a readings event is ever split, and it comes alone.
+      if (messageCount > eventCount) split.inc();
       latency.observe(seconds);
     },
   };

@@ -1,7 +1,7 @@
 import type { AmqpPublisher } from '@ep/amqp';
 import { PermanentError, type Delivery } from '@ep/nats';
 import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
-import type { StoredEnvelope } from '../domain/envelope.js';
+import { envelopeEvents, type StoredEnvelope } from '../domain/envelope.js';
 import { toAmqpMessages } from '../domain/message.js';
 import { ZodError } from 'zod';
 import type { NotifierMetrics } from './metrics.js';
@@ -16,7 +16,8 @@ export interface RelayOptions {
 }
 
 /**
- * The handler of the consume loop: publishes the event's AMQP message(s) and resolves once the
+ * The handler of the consume loop: publishes the AMQP message(s) of a stored NATS message (the
+ * parts of a split readings event, the events of a test-stand batch) and resolves once the
  * broker confirmed every one of them, so the loop acks the NATS message only then. (While the
  * broker is away the notifier pauses the loop, so few events get here then.) Any failure
  * (broker away, blocked, nack, connection lost before the confirm) rejects, and the loop naks
@@ -34,8 +35,9 @@ export function createRelay(
       const trace = nextHopTraceHeaders(delivery.headers);
       const started = performance.now();
       const messages = messagesOf(event, delivery, maxMessageBytes, trace);
-      // All parts are in flight at once on the confirm channel; a part that failed makes the
-      // whole event fail, and the redelivery publishes every part again under the same ids.
+      // All parts (or a batch's events) are in flight at once on the confirm channel, as far as
+      // the window lets them; one that failed makes the whole NATS message fail, and the
+      // redelivery publishes every one again under the same ids.
       await Promise.all(
         messages.map(({ body, properties }) =>
           window.run(() =>
@@ -49,7 +51,8 @@ export function createRelay(
           ),
         ),
       );
-      metrics.relayed(event.type, messages.length, (performance.now() - started) / 1000);
+      const { type, events } = envelopeEvents(event);
+      metrics.relayed(type, events, messages.length, (performance.now() - started) / 1000);
     });
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { storedReadingsEvent, storedTeststandEvent } from '@ep/testkit';
-import { decodeEnvelope, envelopeId, readHead } from './envelope.js';
+import type { StoredTeststand } from '@ep/contracts';
+import { storedReadingsEvent, storedTeststandEvent, storedTeststandEvents } from '@ep/testkit';
+import { ZodError } from 'zod';
+import { decodeEnvelope, envelopeEvents, envelopeId, readHead } from './envelope.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -18,6 +20,49 @@ describe('decodeEnvelope', () => {
     const event = storedTeststandEvent(5);
     expect(readHead(bytes(event))).toBeUndefined();
     expect(decodeEnvelope(bytes(event))).toEqual(event);
+  });
+
+  it('reads a batch of test-stand events in full, counted as its events', () => {
+    const batch = storedTeststandEvents([storedTeststandEvent(1), storedTeststandEvent(2, 'stand_b')]);
+    const envelope = decodeEnvelope(bytes(batch));
+    expect(envelope).toEqual(batch);
+    expect(envelopeId(envelope)).toBe('teststand1/demo/Inbound:1');
+    expect(envelopeEvents(envelope)).toEqual({ type: 'teststand.stored', events: 2 });
+    expect(envelopeEvents(decodeEnvelope(bytes(storedReadingsEvent(1, 1))))).toEqual({
+      type: 'readings.stored',
+      events: 1,
+    });
+  });
+
+  it('checks every item of a batch with the full schema: a bad one, or none, rejects the whole message', () => {
+    const batch = storedTeststandEvents([storedTeststandEvent(1), storedTeststandEvent(2)]);
+    const [first, second] = batch.events as [StoredTeststand, StoredTeststand];
+    const noId = { ...second, event: { ...second.event, eventId: undefined } };
+    const variants = [
+      { ...batch, events: [] },
+      { ...batch, events: [first, noId] },
+      { ...batch, events: [first, { ...second, type: 'readings.stored' }] },
+      { ...batch, events: [first, { ...second, standState: { ...second.standState, ready: 'yes' } }] },
+      { ...batch, storedAt: 'later' },
+    ];
+    for (const variant of variants) expect(() => decodeEnvelope(bytes(variant))).toThrow(ZodError);
+    // The error names the bad item.
+    let error: unknown;
+    try {
+      decodeEnvelope(bytes(variants[1]));
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ZodError).issues.map((i) => i.path)).toEqual([['events', 1, 'event', 'eventId']]);
+  });
+
+  it('reads a batch whose events carry a nested "points" array (not mistaken for a readings head)', () => {
+    const item = storedTeststandEvent(3);
+    const withPoints = { ...item, event: { ...item.event, data: { x: [1], points: [1, 2] } } };
+    const batch = storedTeststandEvents([withPoints]);
+    expect(bytes(batch).includes(',"points":[')).toBe(true);
+    expect(readHead(bytes(batch))).toBeUndefined();
+    expect(decodeEnvelope(bytes(batch))).toEqual(batch);
   });
 
   it('is not fooled by "points" inside a string or a nested object, nor by points that are not last', () => {

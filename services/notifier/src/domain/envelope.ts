@@ -1,4 +1,10 @@
-import { StoredReadingsV1, StoredSetpointV1, StoredTeststandV1 } from '@ep/contracts';
+import {
+  StoredReadingsV1,
+  StoredSetpointV1,
+  StoredTeststandEventsV1,
+  StoredTeststandV1,
+  type StoredEvent,
+} from '@ep/contracts';
 import { z } from 'zod';
 
 /**
@@ -8,19 +14,42 @@ import { z } from 'zod';
  * schema, and re-validating every sample here (an ISO pattern per timestamp) would cost more
  * CPU than everything else the notifier does per event. An event that has to be split is
  * parsed in full, since the split needs its points (see toAmqpMessages).
+ *
+ * A batch of test-stand events (`teststand.stored.events`) is checked in full, every item with
+ * the contract's schema: its items are sent on one by one as bodies of their own, serialised
+ * from what this parse returns, so nothing checks them again.
  */
 export const StoredEnvelope = z.discriminatedUnion('type', [
   StoredReadingsV1.extend({ points: z.array(z.unknown()) }),
   StoredTeststandV1,
+  StoredTeststandEventsV1,
   StoredSetpointV1,
 ]);
 export type StoredEnvelope = z.infer<typeof StoredEnvelope>;
 
-/** The event id (storedEventId of the contracts): batch id or test-stand event id. */
+/**
+ * The id of a stored NATS message: for an event its id and AMQP message_id (storedEventId of the
+ * contracts: the readings `batchId`, test-stand `event.eventId` or set-point `eventId`); for a
+ * batch of test-stand events its first event's id, only to name it in logs — each of its events
+ * goes out under its own (toAmqpMessages).
+ */
 export function envelopeId(event: StoredEnvelope): string {
   if (event.type === 'readings.stored') return event.batchId;
   if (event.type === 'setpoint.changed') return event.eventId;
+  // The schema requires at least one event.
+  if (event.type === 'teststand.stored.events') return event.events[0]?.event.eventId ?? '';
   return event.event.eventId;
+}
+
+/**
+ * What a stored NATS message counts as in the metrics: events of the type they go out as on
+ * AMQP — a batch as its test-stand events — so the counts are per event whether or not
+ * measurement-store batches.
+ */
+export function envelopeEvents(event: StoredEnvelope): { type: StoredEvent['type']; events: number } {
+  if (event.type === 'teststand.stored.events')
+    return { type: 'teststand.stored', events: event.events.length };
+  return { type: event.type, events: 1 };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { StoredEvent, StoredReadingsV1, type StoredTeststand } from '@ep/contracts';
-import { storedReadingsEvent } from '@ep/testkit';
+import { StoredEvent, StoredReadingsV1, StoredTeststandV1, type StoredTeststand } from '@ep/contracts';
+import { storedReadingsEvent, storedTeststandEvent, storedTeststandEvents } from '@ep/testkit';
 import { decodeEnvelope } from './envelope.js';
 import { toAmqpMessages } from './message.js';
 import { joinReadingsParts, splitReadings } from './split.js';
@@ -52,6 +52,39 @@ describe('toAmqpMessages', () => {
     expect(message?.properties.messageId).toBe('teststand1/demo/Inbound:1f3a');
     expect(message?.properties.headers).toEqual({ 'x-ep-stand': 'teststand1' });
     expect(StoredEvent.parse(JSON.parse(message!.body.toString()))).toEqual(teststand);
+  });
+
+  it('maps a batch of test-stand events to one message per event, each as that event alone would give', () => {
+    const items = [
+      { ...storedTeststandEvent(1), storedAt: '2026-01-05T06:00:01Z' },
+      storedTeststandEvent(2, 'stand_b'),
+      { ...storedTeststandEvent(3), storedAt: '2026-01-05T06:00:09.900Z' },
+    ];
+    const batch = storedTeststandEvents(items);
+    const raw = Buffer.from(JSON.stringify(batch));
+    // The NATS body is neither sent as it is nor split, whatever its size.
+    const messages = toAmqpMessages(decodeEnvelope(raw), { maxMessageBytes: 100, trace, raw });
+    expect(messages).toHaveLength(items.length);
+    messages.forEach((message, i) => {
+      const item = items[i]!;
+      expect(message.properties).toEqual({
+        contentType: 'application/json',
+        type: 'teststand.stored',
+        messageId: item.event.eventId,
+        timestamp: Math.floor(Date.parse(item.storedAt) / 1000),
+        persistent: true,
+        headers: { traceparent: trace.traceparent, 'x-ep-stand': item.event.stand },
+      });
+      const body: unknown = JSON.parse(message.body.toString());
+      expect(StoredTeststandV1.parse(body)).toEqual(item);
+      expect(body).toEqual(item);
+      // What the event published alone gives, but for its body's bytes (the same JSON).
+      const [alone] = toAmqpMessages(item, { maxMessageBytes: 1_000_000, trace });
+      expect(message).toEqual(alone);
+    });
+    expect(messages.map((m) => m.properties.timestamp)).toEqual([1767592801, 1767592804, 1767592809]);
+    // A redelivery produces byte-identical messages.
+    expect(toAmqpMessages(decodeEnvelope(raw), { maxMessageBytes: 100, trace, raw })).toEqual(messages);
   });
 
   it('splits a big readings event into parts with part headers and stable part message ids', () => {
