@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { SetpointWriteAnswerV1, SetpointWriteRequestV1 } from './control.js';
 import { ReadingsBatchV1 } from './readings.js';
 import { StoredReadingsV1, StoredSetpointV1, StoredTeststandEventsV1, StoredTeststandV1 } from './stored.js';
-import { TeststandCommandReplyV1, TeststandCommandRequestV1, TeststandEventV1 } from './teststand.js';
+import {
+  TeststandCommandReplyV1,
+  TeststandCommandRequestV1,
+  TeststandEventsV1,
+  TeststandEventV1,
+} from './teststand.js';
 
 interface CatalogueEntry {
   title: string;
@@ -37,6 +42,7 @@ const readingsExample = {
 const teststandExample = {
   v: 1,
   eventId: 'teststand-handler_0:4711:Zk3q…@mipx2k3c',
+  delivery: { key: 'teststand-handler_0:4711:Zk3q…', redelivered: false },
   stand: 'teststand1',
   module: 'demo_module',
   kind: 'data',
@@ -134,9 +140,16 @@ export const messageCatalogue: CatalogueEntry[] = [
     example: readingsExample,
   },
   {
+    title: 'Test stand events (v1)',
+    where:
+      'NATS `<p>.teststand.events` on stream `<P>_TESTSTAND`; msgID = `events:<hash of the event ids>:<count>`, so a publish retried after a lost PubAck is stored once. Written by teststand-handler: every event it makes (inbound messages, commands it sent as `kind: command`, `direction: outbound`, liveness changes), many to a message (up to 256 events or 512 KiB, or what came within 5 ms), in the order it saw them; read by measurement-store. A message the MQTT broker re-sends after a handler crash (`delivery.redelivered`) gets a new `eventId` but keeps `delivery.key`: measurement-store drops it when it stored that key within the last day.',
+    schema: TeststandEventsV1,
+    example: { v: 1, type: 'teststand.events', events: [teststandExample] },
+  },
+  {
     title: 'Test stand event (v1)',
     where:
-      'NATS `<p>.teststand.<stand>.<kind>` on stream `<P>_TESTSTAND`; msgID = the MQTT delivery key (session, packet id, payload hash: `eventId` without its `@<time>`), so a message the broker resends after a crash is dropped. Written by teststand-handler (inbound messages, and commands it sent as `kind: command`, `direction: outbound`), read by measurement-store.',
+      'One event of a `teststand.events` message. measurement-store also reads one alone on `<p>.teststand.<stand>.<kind>` (what teststand-handler sent before batches), so a stream that still holds such messages after an upgrade is drained.',
     schema: TeststandEventV1,
     example: teststandExample,
   },
@@ -176,14 +189,14 @@ export const messageCatalogue: CatalogueEntry[] = [
   {
     title: 'Stored test stand message (v1)',
     where:
-      'NATS `<p>.stored.teststand.<stand>.<kind>` on stream `<P>_STORED`, msgID = `event.eventId`, or one of the `events` of a batch (below); then AMQP exchange `ep.events` with `type: teststand.stored`, `message_id` = `event.eventId`, either way.',
+      'One of the `events` of a `teststand.stored.events` message (below), as measurement-store publishes them; the notifier also relays one alone from `<p>.stored.teststand.<stand>.<kind>` (msgID = `event.eventId`; what the store published before batches). Either way AMQP exchange `ep.events` gets it with `type: teststand.stored`, `message_id` = `event.eventId`.',
     schema: StoredTeststandV1,
     example: storedTeststandExample,
   },
   {
     title: 'Stored test stand messages, batched (v1)',
     where:
-      'NATS `<p>.stored.teststand.events` on stream `<P>_STORED`: test-stand messages measurement-store stored together (those of one `teststand.events` message), in order, in one NATS message. Never on AMQP as such: the notifier publishes each of `events` to `ep.events` as its own `teststand.stored` message — `message_id` = its `event.eventId`, timestamp from its `storedAt`, header `x-ep-stand` its stand, body its JSON — just as if it had come alone, and acks the NATS message once RabbitMQ confirmed them all.',
+      'NATS `<p>.stored.teststand.events` on stream `<P>_STORED`, msgID = `stored:<hash of the event ids>:<count>`: test-stand messages measurement-store stored together (those of one `teststand.events` message), in order, in one NATS message. Never on AMQP as such: the notifier publishes each of `events` to `ep.events` as its own `teststand.stored` message — `message_id` = its `event.eventId`, timestamp from its `storedAt`, header `x-ep-stand` its stand, body its JSON — just as if it had come alone, and acks the NATS message once RabbitMQ confirmed them all.',
     schema: StoredTeststandEventsV1,
     example: storedTeststandEventsExample,
   },
