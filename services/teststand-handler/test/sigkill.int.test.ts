@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { natsNames, type StoredTeststandEvents } from '@ep/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { startService, waitFor, type ServiceProcess } from '@ep/testkit';
 import { sql } from 'kysely';
 import { createBed, standClient, startBroker, type Bed, type Broker } from './support.js';
@@ -6,6 +8,52 @@ import { createBed, standClient, startBroker, type Bed, type Broker } from './su
 // EP_TEST_BURST shortens the burst while working on this test; the acceptance run uses 20k.
 const TOTAL = Number(process.env['EP_TEST_BURST'] ?? 20_000);
 const PUBLISHERS = 4;
+
+/** Publishes the burst: PUBLISHERS stands, each its share, every message naming itself (stand, seq). */
+async function burst(url: string, prefix: string) {
+  const publishers = await Promise.all(
+    Array.from({ length: PUBLISHERS }, (_, p) => standClient(url, `${prefix}_stand${p}`)),
+  );
+  const sending = Promise.all(
+    publishers.map(async (client, p) => {
+      const pending: Promise<unknown>[] = [];
+      for (let seq = p; seq < TOTAL; seq += PUBLISHERS) {
+        const payload = JSON.stringify({
+          protocolVersion: 1.1,
+          sentBy: `stand${p}`,
+          msgType: 'data',
+          statusCode: '200',
+          parameterObj: { seq },
+          dataObj: { v: [seq, seq * 2, seq * 3] },
+        });
+        pending.push(client.publishAsync(`stand${p}/bench/Inbound`, payload, { qos: 1 }));
+        if (pending.length >= 200) await Promise.all(pending.splice(0));
+      }
+      await Promise.all(pending);
+    }),
+  );
+  return { publishers, sending };
+}
+
+/** Every data message of the burst stored exactly once: counts, distinct seqs and event ids. */
+async function checkExactlyOnce(bed: Bed) {
+  const { rows } = await sql<{ n: number; seqs: number; events: number; min: number; max: number }>`
+    SELECT count(*)::int AS n, count(DISTINCT (parameters->>'seq')::int)::int AS seqs,
+           count(DISTINCT event_id)::int AS events,
+           min((parameters->>'seq')::int) AS min, max((parameters->>'seq')::int) AS max
+    FROM teststand_messages WHERE kind = 'data'`.execute(bed.db);
+  const { rows: twice } = await sql<{ seq: number; ids: string[] }>`
+    SELECT (parameters->>'seq')::int AS seq, array_agg(event_id ORDER BY id) AS ids
+    FROM teststand_messages WHERE kind = 'data' GROUP BY 1 HAVING count(*) > 1 LIMIT 10`.execute(bed.db);
+  expect({ ...rows[0], twice }).toEqual({
+    n: TOTAL,
+    seqs: TOTAL,
+    events: TOTAL,
+    min: 0,
+    max: TOTAL - 1,
+    twice: [],
+  });
+}
 
 describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restarted', () => {
   let broker: Broker;
@@ -51,27 +99,7 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
     });
 
     // The burst: PUBLISHERS stands, each its share, every message naming itself (stand, seq).
-    const publishers = await Promise.all(
-      Array.from({ length: PUBLISHERS }, (_, p) => standClient(broker.url, `${bed.prefix}_stand${p}`)),
-    );
-    const sending = Promise.all(
-      publishers.map(async (client, p) => {
-        const pending: Promise<unknown>[] = [];
-        for (let seq = p; seq < TOTAL; seq += PUBLISHERS) {
-          const payload = JSON.stringify({
-            protocolVersion: 1.1,
-            sentBy: `stand${p}`,
-            msgType: 'data',
-            statusCode: '200',
-            parameterObj: { seq },
-            dataObj: { v: [seq, seq * 2, seq * 3] },
-          });
-          pending.push(client.publishAsync(`stand${p}/bench/Inbound`, payload, { qos: 1 }));
-          if (pending.length >= 200) await Promise.all(pending.splice(0));
-        }
-        await Promise.all(pending);
-      }),
-    );
+    const { publishers, sending } = await burst(broker.url, bed.prefix);
 
     // Kill it in the middle: some stored, most not.
     await waitFor(async () => (await count()) >= 1_000, {
@@ -100,23 +128,97 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
     );
     // Late duplicates would show up now, if there were any.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const { rows } = await sql<{ n: number; seqs: number; events: number; min: number; max: number }>`
-      SELECT count(*)::int AS n, count(DISTINCT (parameters->>'seq')::int)::int AS seqs,
-             count(DISTINCT event_id)::int AS events,
-             min((parameters->>'seq')::int) AS min, max((parameters->>'seq')::int) AS max
-      FROM teststand_messages WHERE kind = 'data'`.execute(bed.db);
-    const { rows: twice } = await sql<{ seq: number; ids: string[] }>`
-      SELECT (parameters->>'seq')::int AS seq, array_agg(event_id ORDER BY id) AS ids
-      FROM teststand_messages WHERE kind = 'data' GROUP BY 1 HAVING count(*) > 1 LIMIT 10`.execute(bed.db);
-    expect({ ...rows[0], twice }).toEqual({
-      n: TOTAL,
-      seqs: TOTAL,
-      events: TOTAL,
-      min: 0,
-      max: TOTAL - 1,
-      twice: [],
-    });
+    await checkExactlyOnce(bed);
 
     expect(await b.stop()).toEqual({ code: 0, signal: null });
+  }, 360_000);
+});
+
+describe('measurement-store killed with SIGKILL while it stores a 20k QoS 1 burst, and restarted', () => {
+  let broker: Broker;
+  let bed: Bed;
+  const children: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    bed = await createBed('tsstorekill');
+  });
+
+  afterAll(async () => {
+    for (const child of children) await child.kill();
+    await bed?.close();
+    await broker?.stop();
+  });
+
+  const count = async () =>
+    (
+      await sql<{ n: number }>`SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'data'`.execute(
+        bed.db,
+      )
+    ).rows[0]!.n;
+
+  it('stores every message exactly once and publishes every stored event', async () => {
+    const handler = startService(
+      'teststand-handler',
+      {
+        NATS_URL: bed.natsUrl,
+        EP_NATS_PREFIX: bed.prefix,
+        MQTT_URL: broker.url,
+        EP_MQTT_CLIENT_ID: `${bed.prefix}_handler_0`,
+        PORT: '0',
+        LOG_LEVEL: 'info',
+      },
+      { stderr: 'ignore' },
+    );
+    children.push(handler);
+    await waitFor(() => handler.output().includes('"msg":"subscribed"'), {
+      what: 'the handler subscribed',
+      timeoutMs: 30_000,
+    });
+    const { publishers, sending } = await burst(broker.url, bed.prefix);
+
+    // The store dies between (or inside) its transactions of teststand.events batches: what it
+    // committed but did not ack comes again and must not be stored twice, nor its stored events lost.
+    await waitFor(async () => (await count()) >= 1_000, {
+      what: 'the first thousand rows',
+      timeoutMs: 60_000,
+    });
+    await bed.killStore();
+    const atKill = await count();
+    expect(atKill).toBeLessThan(TOTAL);
+    await bed.restartStore();
+    await sending;
+    for (const client of publishers) await client.endAsync();
+
+    await waitFor(async () => (await count()) >= TOTAL, {
+      what: `all ${TOTAL} rows after the restart`,
+      timeoutMs: 240_000,
+      intervalMs: 500,
+    });
+    console.error(`store killed at ${atKill} rows; all ${TOTAL} stored after its restart`);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await checkExactlyOnce(bed);
+
+    // Every stored row's event is on the STORED stream (a repeat after the kill is allowed: the
+    // notifier's message_id is the event id), and nothing else of the burst is.
+    const names = natsNames(bed.prefix);
+    const jsm = await jetstreamManager(bed.nc);
+    const info = await jsm.streams.info(names.streams.stored);
+    const published = new Set<string>();
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const msg = await jsm.streams.getMessage(names.streams.stored, { seq });
+      const body = msg?.json<StoredTeststandEvents>();
+      if (body?.type !== 'teststand.stored.events') continue;
+      for (const e of body.events) if (e.event.kind === 'data') published.add(e.event.eventId);
+    }
+    const ids = (
+      await sql<{ event_id: string }>`SELECT event_id FROM teststand_messages WHERE kind = 'data'`.execute(
+        bed.db,
+      )
+    ).rows.map((r) => r.event_id);
+    expect(published.size).toBe(TOTAL);
+    expect(ids.filter((id) => !published.has(id))).toEqual([]);
+
+    expect(await handler.stop()).toEqual({ code: 0, signal: null });
   }, 360_000);
 });

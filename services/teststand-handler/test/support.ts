@@ -31,6 +31,10 @@ export interface Bed {
   nc: NatsConnection;
   natsUrl: string;
   stopStore(): Promise<void>;
+  /** SIGKILL the store (a crash) and wait for it to exit. */
+  killStore(): Promise<void>;
+  /** Start the store again (after stopStore or killStore). */
+  restartStore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,7 +45,8 @@ export async function createBed(label: string): Promise<Bed> {
   const prefix = uniquePrefix(label);
   const { natsUrl } = infraUrls();
   const nc = await connectNats({ url: natsUrl, name: `test-${label}`, logger: silentLogger() });
-  const store = await startStore({ databaseUrl: testDb.url, natsUrl, prefix });
+  const target = { databaseUrl: testDb.url, natsUrl, prefix };
+  let store = await startStore(target);
   return {
     testDb,
     db,
@@ -50,6 +55,12 @@ export async function createBed(label: string): Promise<Bed> {
     natsUrl,
     stopStore: async () => {
       await store.stop();
+    },
+    killStore: async () => {
+      await store.kill();
+    },
+    restartStore: async () => {
+      store = await startStore(target);
     },
     async close() {
       await store.stop();
