@@ -50,9 +50,10 @@ export async function findStand(
  * Stores many test-stand messages in one statement; returns each event id's row id and whether
  * this call inserted it (false: stored before, a redelivery). Repeats within `events` count once.
  *
- * The rows travel as one array per column through `unnest`: 18 parameters whatever the batch
- * size, where a multi-row VALUES has 18 per row for the query builder to compile and PostgreSQL
- * to parse (a stand burst writes thousands a second).
+ * The events travel as one JSON parameter, taken apart by PostgreSQL (`json_to_recordset`): one
+ * native JSON.stringify in this process, where an array per column cost a JSON.stringify per
+ * parameters / data / errors field and node-postgres' escaping of every array element (a stand
+ * burst writes thousands a second). Keys absent from an event are NULL.
  */
 export async function insertTeststandMessages(
   db: Db,
@@ -60,26 +61,15 @@ export async function insertTeststandMessages(
 ): Promise<Map<string, { id: number; inserted: boolean }>> {
   const result = new Map<string, { id: number; inserted: boolean }>();
   if (events.length === 0) return result;
-  const json = (value: unknown) => (value ? JSON.stringify(value) : null);
-  const column = <T>(pick: (e: TeststandEvent) => T) => events.map(pick);
   const { rows: inserted } = await sql<{ id: number; event_id: string }>`
     INSERT INTO teststand_messages (event_id, delivery_key, stand, module, direction, topic, kind, msg_type,
       sent_by, protocol_version, status_code, commands, parameters, data, raw, valid, errors, received_at)
-    SELECT event_id, delivery_key, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
-      status_code, commands::jsonb, parameters::jsonb, data::jsonb, raw, valid, errors::jsonb, received_at
-    FROM unnest(
-      ${column((e) => e.eventId)}::text[], ${column((e) => e.delivery?.key ?? null)}::text[],
-      ${column((e) => e.stand)}::text[],
-      ${column((e) => e.module)}::text[], ${column((e) => e.direction)}::text[],
-      ${column((e) => e.topic)}::text[], ${column((e) => e.kind)}::text[],
-      ${column((e) => e.msgType ?? null)}::text[], ${column((e) => e.sentBy ?? null)}::text[],
-      ${column((e) => e.protocolVersion ?? null)}::text[], ${column((e) => e.statusCode ?? null)}::integer[],
-      ${column((e) => json(e.commands))}::text[], ${column((e) => json(e.parameters))}::text[],
-      ${column((e) => json(e.data))}::text[], ${column((e) => e.raw)}::text[],
-      ${column((e) => e.valid)}::boolean[], ${column((e) => JSON.stringify(e.errors))}::text[],
-      ${column((e) => e.receivedAt)}::timestamptz[]
-    ) AS m(event_id, delivery_key, stand, module, direction, topic, kind, msg_type, sent_by, protocol_version,
-      status_code, commands, parameters, data, raw, valid, errors, received_at)
+    SELECT "eventId", delivery->>'key', stand, module, direction, topic, kind, "msgType", "sentBy",
+      "protocolVersion", "statusCode", commands, parameters, data, raw, valid, errors, "receivedAt"
+    FROM json_to_recordset(${JSON.stringify(events)}::json) AS m("eventId" text, delivery json, stand text,
+      module text, direction text, topic text, kind text, "msgType" text, "sentBy" text,
+      "protocolVersion" text, "statusCode" integer, commands jsonb, parameters jsonb, data jsonb,
+      raw text, valid boolean, errors jsonb, "receivedAt" timestamptz)
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, event_id`.execute(db);
   for (const row of inserted) result.set(row.event_id, { id: row.id, inserted: true });
