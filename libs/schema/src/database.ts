@@ -148,6 +148,8 @@ export interface TeststandMessagesTable {
   event_id: string;
   /** Inbound messages: MQTT session, packet id and payload hash (a redelivery has the same). */
   delivery_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The MQTT DUP flag: the broker re-sent this message (see delivery_key). */
+  redelivered: ColumnType<boolean, boolean | undefined, boolean>;
   stand: string;
   module: ColumnType<string, string | undefined, string>;
   direction: string;

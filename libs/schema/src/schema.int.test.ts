@@ -110,6 +110,7 @@ const declared: { [T in keyof Database]: { [C in keyof Database[T]]-?: true } } 
     id: true,
     event_id: true,
     delivery_key: true,
+    redelivered: true,
     stand: true,
     module: true,
     direction: true,

@@ -371,7 +371,7 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
       });
     });
   });
-  it('stores teststand.events batches, dropping a message the MQTT broker re-sent (DUP) once it is stored', async () => {
+  it('stores teststand.events batches, a message the MQTT broker delivered twice (the copy with DUP) once, whichever comes first', async () => {
     // What teststand-handler sends: many events per message. Each inbound event carries its
     // delivery key; a redelivery (DUP) has the key of its first delivery and a later receipt time.
     const inbound = (n: number, key: string, redelivered: boolean, at: number): TeststandEventInput => ({
@@ -407,6 +407,10 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
     // The second batch redelivered by NATS (the store crashed before its ack): same event ids,
     // nothing new, and its stored events are the same message again.
     await env.js.publish(subject, JSON.stringify(batch(second)), { msgID: 'batch-2-again' });
+    // A batch whose publish was retried lands after the batch holding the copies of its messages:
+    // k4's copy (DUP) is stored first, and k4's first delivery, coming later, is the repeat.
+    await env.js.publish(subject, JSON.stringify(batch([inbound(4, 'k4', true, 21)])), { msgID: 'batch-3' });
+    await env.js.publish(subject, JSON.stringify(batch([inbound(4, 'k4', false, 20)])), { msgID: 'batch-4' });
     await waitFor(
       async () => {
         const info = await env.jsm.consumers.info(
@@ -419,16 +423,17 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
     );
     const rows = await env.db
       .selectFrom('teststand_messages')
-      .select(['event_id', 'delivery_key'])
+      .select(['event_id', 'delivery_key', 'redelivered'])
       .where('stand', '=', 'rig3')
       .orderBy('id')
       .execute();
     expect(rows).toEqual([
-      { event_id: 'k0@0', delivery_key: 'k0' },
-      { event_id: 'k1@1', delivery_key: 'k1' },
-      { event_id: 'k2@2', delivery_key: 'k2' },
-      { event_id: 'k3@11', delivery_key: 'k3' },
-      { event_id: 'k0@14', delivery_key: 'k0' },
+      { event_id: 'k0@0', delivery_key: 'k0', redelivered: false },
+      { event_id: 'k1@1', delivery_key: 'k1', redelivered: false },
+      { event_id: 'k2@2', delivery_key: 'k2', redelivered: false },
+      { event_id: 'k3@11', delivery_key: 'k3', redelivered: false },
+      { event_id: 'k0@14', delivery_key: 'k0', redelivered: false },
+      { event_id: 'k4@21', delivery_key: 'k4', redelivered: true },
     ]);
     const stored = (await env.storedEvents()).filter(
       (e): e is StoredTeststand => e.type === 'teststand.stored' && e.event.stand === 'rig3',

@@ -1,4 +1,5 @@
 import {
+  DUPLICATE_WINDOW_MS,
   TeststandEventsV1,
   TeststandEventV1,
   type NatsNames,
@@ -19,7 +20,9 @@ import {
   findByDeliveryKeys,
   findStands,
   insertTeststandMessages,
+  lockTeststandWrites,
 } from '../db/teststands.repo.js';
+import { repeatedDeliveries } from '../domain/redelivery.js';
 import { createHash } from 'node:crypto';
 import { standChange, standReady } from '../domain/teststand.js';
 import { recordInvalid } from './readings-consumer.js';
@@ -31,9 +34,11 @@ import type { StoreMetrics } from './metrics.js';
 const MAX_MESSAGES = 64;
 const MAX_EVENTS = 1_000;
 const MAX_WAIT_MS = 20;
-// How far back a message the MQTT broker re-sent (DUP) is looked for: its session's expiry
-// (teststand-handler's MQTT session lasts a day), after which the broker has forgotten it too.
-const REDELIVERY_WINDOW_MS = 24 * 3600_000;
+// How far apart a message and its re-sent copy may be received: JetStream's duplicate window,
+// which did this job while the handler published each message under its delivery key. Packet ids
+// are reused (65,535 per session), so a wider window would take more new messages with an
+// identical payload for copies.
+const REDELIVERY_WINDOW_MS = DUPLICATE_WINDOW_MS;
 
 /**
  * A TESTSTAND message: a batch of events (`teststand.events`, what the handler sends), or one
@@ -59,11 +64,11 @@ type StandState = { power_code: number | null; status_code: number | null; last_
  * order; each stored event carries the stand's state as it was right after that event, as if
  * they had been stored one by one.
  *
- * An event the MQTT broker re-sent (DUP: the handler crashed before its PUBACK) has a new event
- * id, as its receipt time is part of it, but the delivery key of the first delivery: when a row
- * with that key was stored within the redelivery window, or comes earlier in the same batch, the
- * event is dropped. (Two store replicas writing the first delivery and its redelivery at the same
- * moment could both store it: the redelivery's lookup cannot see the other's uncommitted row.)
+ * A message the MQTT broker delivered twice (the handler crashed, or lost its connection, before
+ * its PUBACK) comes as two events with different event ids (the receipt time is part of them) and
+ * one delivery key, the later with DUP set: whichever reaches the store second is dropped (see
+ * domain/redelivery.ts). The look-up and the insert run under a transaction-wide advisory lock,
+ * so store replicas cannot both store the two.
  */
 export function createTeststandConsumer(deps: {
   js: JetStreamClient;
@@ -141,46 +146,27 @@ export function createTeststandConsumer(deps: {
     });
   }
 
-  /** The events of `items` the MQTT broker re-sent and that are stored already (see above). */
+  /** The events of `items` that repeat a message stored already, or one earlier in the batch. */
   async function redeliveries(
     trx: Parameters<typeof insertTeststandMessages>[0],
     items: BatchItem<TeststandEvent[]>[],
   ): Promise<Set<TeststandEvent>> {
-    const dropped = new Set<TeststandEvent>();
     const events = items.flatMap((i) => i.value);
-    const resent = events.filter((e) => e.delivery?.redelivered);
-    if (resent.length === 0) return dropped;
-    const oldest = Math.min(...resent.map((e) => Date.parse(e.receivedAt))) - REDELIVERY_WINDOW_MS;
-    const stored = new Map<string, string[]>();
-    for (const row of await findByDeliveryKeys(
+    const inbound = events.filter((e) => e.delivery);
+    if (inbound.length === 0) return new Set();
+    await lockTeststandWrites(trx);
+    const times = inbound.map((e) => Date.parse(e.receivedAt));
+    const stored = await findByDeliveryKeys(
       trx,
-      [...new Set(resent.map((e) => e.delivery!.key))],
-      new Date(oldest),
-    ))
-      stored.set(row.delivery_key, [...(stored.get(row.delivery_key) ?? []), row.event_id]);
-    // Keys seen earlier in this batch: a redelivery may follow its first delivery closely.
-    const earlier = new Map<string, string>();
-    for (const event of events) {
-      const key = event.delivery?.key;
-      if (key === undefined) continue;
-      if (event.delivery!.redelivered) {
-        // The same event id is this very event, stored before: not a repeat, but a redelivered
-        // NATS message, which ON CONFLICT already handles (and whose stored event is re-sent).
-        const repeats = (id: string) => id !== event.eventId;
-        const before = earlier.get(key);
-        if ((before !== undefined && repeats(before)) || (stored.get(key) ?? []).some(repeats)) {
-          dropped.add(event);
-          metrics?.teststandRedeliveries.inc();
-          continue;
-        }
-      }
-      if (!earlier.has(key)) earlier.set(key, event.eventId);
+      [...new Set(inbound.map((e) => e.delivery!.key))],
+      new Date(Math.min(...times) - REDELIVERY_WINDOW_MS),
+      new Date(Math.max(...times) + REDELIVERY_WINDOW_MS),
+    );
+    const dropped = repeatedDeliveries(events, stored, REDELIVERY_WINDOW_MS);
+    if (dropped.size > 0) {
+      metrics?.teststandRedeliveries.inc(dropped.size);
+      logger.info({ dropped: dropped.size }, 'dropped test-stand messages the MQTT broker delivered twice');
     }
-    if (dropped.size > 0)
-      logger.info(
-        { dropped: dropped.size },
-        'dropped test-stand messages the MQTT broker re-sent, stored already',
-      );
     return dropped;
   }
 

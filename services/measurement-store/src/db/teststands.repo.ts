@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { TeststandEvent } from '@ep/contracts';
 import type { Database, TeststandsTable } from '@ep/schema';
+import type { DeliverySeen } from '../domain/redelivery.js';
 import type { StandChange } from '../domain/teststand.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -62,9 +63,9 @@ export async function insertTeststandMessages(
   const result = new Map<string, { id: number; inserted: boolean }>();
   if (events.length === 0) return result;
   const { rows: inserted } = await sql<{ id: number; event_id: string }>`
-    INSERT INTO teststand_messages (event_id, delivery_key, stand, module, direction, topic, kind, msg_type,
-      sent_by, protocol_version, status_code, commands, parameters, data, raw, valid, errors, received_at)
-    SELECT "eventId", delivery->>'key', stand, module, direction, topic, kind, "msgType", "sentBy",
+    INSERT INTO teststand_messages (event_id, delivery_key, redelivered, stand, module, direction, topic, kind,
+      msg_type, sent_by, protocol_version, status_code, commands, parameters, data, raw, valid, errors, received_at)
+    SELECT "eventId", delivery->>'key', coalesce((delivery->>'redelivered')::boolean, false), stand, module, direction, topic, kind, "msgType", "sentBy",
       "protocolVersion", "statusCode", commands, parameters, data, raw, valid, errors, "receivedAt"
     FROM json_to_recordset(${JSON.stringify(events)}::json) AS m("eventId" text, delivery json, stand text,
       module text, direction text, topic text, kind text, "msgType" text, "sentBy" text,
@@ -99,21 +100,38 @@ export async function findStands(
 }
 
 /**
- * The stored inbound messages received since `since` under any of `keys` (delivery keys): what a
- * message the MQTT broker re-sent may repeat.
+ * The stored inbound messages under any of `keys` (delivery keys) received between `from` and
+ * `to`: what the events in hand may repeat, or be repeated by (see domain/redelivery.ts).
  */
 export async function findByDeliveryKeys(
   db: Db,
   keys: string[],
-  since: Date,
-): Promise<{ id: number; event_id: string; delivery_key: string }[]> {
+  from: Date,
+  to: Date,
+): Promise<DeliverySeen[]> {
   if (keys.length === 0) return [];
   const rows = await db
     .selectFrom('teststand_messages')
-    .select(['id', 'event_id', 'delivery_key'])
+    .select(['event_id', 'delivery_key', 'received_at', 'redelivered'])
     .where('delivery_key', '=', sql<string>`ANY(${keys}::text[])`)
-    .where('received_at', '>=', since)
-    .orderBy('id')
+    .where('received_at', '>=', from)
+    .where('received_at', '<=', to)
     .execute();
-  return rows.map((r) => ({ id: r.id, event_id: r.event_id, delivery_key: r.delivery_key! }));
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    key: r.delivery_key!,
+    receivedAt: new Date(r.received_at).getTime(),
+    redelivered: r.redelivered,
+  }));
 }
+
+/**
+ * Makes the caller's transaction the only one storing test-stand messages until it ends, across
+ * replicas: the look-up of repeated deliveries and the insert must see each other's rows.
+ */
+export async function lockTeststandWrites(db: Db): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${TESTSTAND_WRITE_LOCK})`.execute(db);
+}
+
+// An advisory lock key of EP's own ('EPTS').
+const TESTSTAND_WRITE_LOCK = 0x45505453;
