@@ -20,7 +20,10 @@ export interface BatcherOptions<T> {
 export interface Batcher<T> {
   /** Adds an item; resolves when its batch was sent, rejects with the batch's error. */
   add(item: T): Promise<void>;
-  /** Sends what is gathered now, without waiting for the batch to fill; resolves when all sent. */
+  /**
+   * Sends what is gathered now, without waiting for the batch to fill; resolves when every batch
+   * sent so far has settled (sent or failed: each caller learns which from add()).
+   */
   flush(): Promise<void>;
 }
 
@@ -54,14 +57,17 @@ export function createBatcher<T>(options: BatcherOptions<T>): Batcher<T> {
     pending = [];
     weight = 0;
     if (batch.length === 0) return;
-    const p: Promise<void> = send(batch.map((p) => p.item)).then(
-      () => {
-        for (const entry of batch) entry.resolve();
-      },
-      (err: unknown) => {
-        for (const entry of batch) entry.reject(err);
-      },
-    );
+    // Through a promise, so that a send that throws at once fails its batch rather than the caller.
+    const p: Promise<void> = Promise.resolve(batch.map((e) => e.item))
+      .then(send)
+      .then(
+        () => {
+          for (const entry of batch) entry.resolve();
+        },
+        (err: unknown) => {
+          for (const entry of batch) entry.reject(err);
+        },
+      );
     const tracked = p.finally(() => sending.delete(tracked));
     sending.add(tracked);
   }

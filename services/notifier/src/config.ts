@@ -15,9 +15,10 @@ export const NotifierConfigSchema = z.object({
   /** Largest AMQP message body in bytes; a bigger readings event is split into parts (default 1 MiB). */
   EP_AMQP_MAX_MESSAGE_BYTES: positiveInt(1_048_576),
   /**
-   * Stored NATS messages (an event, or a batch of test-stand events) in progress at once in one
-   * replica (being published, or acked to NATS after the broker confirmed them). Also sets the
-   * consumer's max_ack_pending with EP_NOTIFIER_REPLICAS.
+   * Stored NATS messages in progress at once in one replica (being published, or acked to NATS
+   * after the broker confirmed them), and the events they hold: a batch of test-stand events
+   * counts as its events (one bigger than this runs alone). Also sets the consumer's
+   * max_ack_pending with EP_NOTIFIER_REPLICAS.
    */
   EP_NOTIFIER_CONCURRENCY: positiveInt(128),
   /** AMQP messages published but not yet confirmed by the broker, at most, per replica (the confirm window). */

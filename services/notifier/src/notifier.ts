@@ -78,6 +78,13 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
     logger,
     registry,
     concurrency: config.EP_NOTIFIER_CONCURRENCY,
+    // A test-stand batch is up to 256 events to publish: counted as that many, so that the events
+    // in hand stay near EP_NOTIFIER_CONCURRENCY and a slow broker confirms them well within the
+    // ack wait (128 batches in hand would be 32,768 publishes behind one confirm window).
+    budget: {
+      max: config.EP_NOTIFIER_CONCURRENCY,
+      weigh: (event) => (event.type === 'teststand.stored.events' ? event.events.length : 1),
+    },
     nakDelayMs: config.EP_NOTIFIER_RETRY_DELAY_MS,
     // The ack still follows the broker's confirm; only the server's receipt of it is not awaited.
     // A lost ack re-publishes the event under the same message_id, which consumers already get

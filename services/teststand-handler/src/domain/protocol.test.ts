@@ -138,6 +138,27 @@ describe('rejected messages keep raw bytes, sender and every error', () => {
     expect(e.errors[0]!.message).toMatch(/^not JSON/);
   });
 
+  it('what PostgreSQL cannot store (NUL, half a surrogate pair): rejected, nothing parsed kept, NUL shown as U+FFFD', () => {
+    const good = '{"protocolVersion":1.1,"sentBy":"s","msgType":"data","statusCode":"200","parameterObj":';
+    const escaped = event('s/m/Inbound', String.raw`${good}{"a":"x\u0000"}}`);
+    expect(escaped).toMatchObject({ kind: 'rejected', valid: false });
+    expect(escaped.parameters).toBeUndefined();
+    expect(escaped.errors).toEqual([
+      {
+        field: '(payload)',
+        message: String.raw`contains the escape \u0000, which cannot be stored (NUL, or half a UTF-16 surrogate pair)`,
+      },
+    ]);
+    expect(event('s/m/Inbound', String.raw`${good}{"a":"\ud83d"}}`).kind).toBe('rejected');
+    expect(event('s/m/Inbound', String.raw`${good}{"a":"\ude00"}}`).kind).toBe('rejected');
+    // A whole pair, and an escaped backslash followed by u0000, are fine.
+    expect(event('s/m/Inbound', String.raw`${good}{"a":"\ud83d\ude00","b":"\\u0000"}}`).kind).toBe('data');
+    // A NUL byte itself: rejected, and kept as U+FFFD (text cannot hold it).
+    const literal = event('s/m/Inbound', `${good}{"a":"x\u0000"}}`);
+    expect(literal.errors[0]!.message).toMatch(/NUL character/);
+    expect(literal.raw).toContain('x\uFFFD');
+  });
+
   it('not an object', () => {
     expect(event('s/m/Inbound', [1, 2]).errors).toEqual([
       { field: '(payload)', message: 'must be a JSON object, not array' },

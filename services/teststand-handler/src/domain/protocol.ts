@@ -58,6 +58,11 @@ export interface ParsedMessage {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// A JSON escape (after an even number of backslashes) of NUL, of a high surrogate not followed
+// by a low one, or of a low surrogate not preceded by a high one.
+const UNSTORABLE_ESCAPE =
+  /(^|[^\\])(?:\\\\)*(\\u0000|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})/;
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -94,11 +99,25 @@ export function parsePayload(payload: Uint8Array, maxBytes: number): ParsedMessa
     errors.push({ field: '(payload)', message: 'not UTF-8 text' });
     return parsed;
   }
+  if (text.includes('\u0000')) {
+    errors.push({ field: '(payload)', message: 'contains a NUL character (U+0000), which cannot be stored' });
+    return parsed;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (err) {
     errors.push({ field: '(payload)', message: `not JSON: ${(err as Error).message}` });
+    return parsed;
+  }
+  const unstorable = UNSTORABLE_ESCAPE.exec(text);
+  if (unstorable) {
+    // PostgreSQL's text and jsonb refuse NUL and half a surrogate pair: one such field would
+    // fail the whole batch it is stored with.
+    errors.push({
+      field: '(payload)',
+      message: `contains the escape ${unstorable[2]}, which cannot be stored (NUL, or half a UTF-16 surrogate pair)`,
+    });
     return parsed;
   }
   if (!isObject(body)) {
@@ -239,7 +258,9 @@ export function toTeststandEvent(
     ...(parsed.parameters ? { parameters: parsed.parameters } : {}),
     ...(parsed.data ? { data: parsed.data } : {}),
     ...(parsed.embeddedFile ? { embeddedFile: parsed.embeddedFile } : {}),
-    raw: Buffer.from(rawBytes).toString('utf8'),
+    // PostgreSQL's text cannot hold NUL: such a payload is rejected (parsePayload) and kept with
+    // U+FFFD in its place.
+    raw: Buffer.from(rawBytes).toString('utf8').replaceAll('\u0000', '\uFFFD'),
     valid,
     errors: parsed.errors,
   };
