@@ -142,7 +142,7 @@ export const messageCatalogue: CatalogueEntry[] = [
   {
     title: 'Test stand events (v1)',
     where:
-      'NATS `<p>.teststand.events` on stream `<P>_TESTSTAND`; msgID = `events:<hash of the event ids>:<count>`, so a publish retried after a lost PubAck is stored once. Written by teststand-handler: every event it makes (inbound messages, commands it sent as `kind: command`, `direction: outbound`, liveness changes), many to a message (up to 256 events or 512 KiB, or what came within 5 ms), in the order it saw them; read by measurement-store. A message the MQTT broker re-sends after a handler crash (`delivery.redelivered`) gets a new `eventId` but keeps `delivery.key`: measurement-store drops it when it stored that key within the last day.',
+      'NATS `<p>.teststand.events` on stream `<P>_TESTSTAND`; msgID = `events:<hash of the event ids>:<count>`, so a publish retried after a lost PubAck is stored once. Written by teststand-handler: every event it makes (inbound messages, commands it sent as `kind: command`, `direction: outbound`, liveness changes), many to a message (up to 256 events or 512 KiB, or what came within 5 ms), in the order it saw them; read by measurement-store. A message the MQTT broker delivers twice (after a handler crash or a lost connection) comes as two events with different `eventId`s and one `delivery.key`, the later with `delivery.redelivered` (DUP): measurement-store stores whichever reaches it first and drops the other, when they were received within 2 hours of each other.',
     schema: TeststandEventsV1,
     example: { v: 1, type: 'teststand.events', events: [teststandExample] },
   },

@@ -27,7 +27,7 @@ export const TeststandEventV1 = z.object({
     })
     .optional()
     .describe(
-      'inbound messages: how the message came, so that measurement-store stores a message the broker re-sent after a crash only once',
+      'inbound messages: how the message came, so that measurement-store stores a message the broker delivered twice only once',
     ),
   stand: z.string().min(1),
   module: z.string().describe('module from the topic; empty for <stand>/inbound'),
