@@ -156,9 +156,13 @@ export function createTeststandConsumer(deps: {
     if (inbound.length === 0) return new Set();
     await lockTeststandWrites(trx);
     const times = inbound.map((e) => Date.parse(e.receivedAt));
+    const keysOf = (list: TeststandEvent[]) => [...new Set(list.map((e) => e.delivery!.key))];
     const stored = await findByDeliveryKeys(
       trx,
-      [...new Set(inbound.map((e) => e.delivery!.key))],
+      {
+        resent: keysOf(inbound.filter((e) => e.delivery!.redelivered)),
+        first: keysOf(inbound.filter((e) => !e.delivery!.redelivered)),
+      },
       new Date(Math.min(...times) - REDELIVERY_WINDOW_MS),
       new Date(Math.max(...times) + REDELIVERY_WINDOW_MS),
     );

@@ -100,23 +100,31 @@ export async function findStands(
 }
 
 /**
- * The stored inbound messages under any of `keys` (delivery keys) received between `from` and
- * `to`: what the events in hand may repeat, or be repeated by (see domain/redelivery.ts).
+ * The stored inbound messages received between `from` and `to` that the events in hand may
+ * repeat or be repeated by (see domain/redelivery.ts): any row under the keys of the copies
+ * (`resent`: events with DUP set), and the copies among the rows under the other keys (`first`).
+ * Two look-ups, so that the thousands of first deliveries of a burst probe only the small index
+ * of copies.
  */
 export async function findByDeliveryKeys(
   db: Db,
-  keys: string[],
+  keys: { resent: string[]; first: string[] },
   from: Date,
   to: Date,
 ): Promise<DeliverySeen[]> {
-  if (keys.length === 0) return [];
-  const rows = await db
-    .selectFrom('teststand_messages')
-    .select(['event_id', 'delivery_key', 'received_at', 'redelivered'])
-    .where('delivery_key', '=', sql<string>`ANY(${keys}::text[])`)
-    .where('received_at', '>=', from)
-    .where('received_at', '<=', to)
-    .execute();
+  const query = (list: string[], copiesOnly: boolean) =>
+    db
+      .selectFrom('teststand_messages')
+      .select(['event_id', 'delivery_key', 'received_at', 'redelivered'])
+      .where('delivery_key', '=', sql<string>`ANY(${list}::text[])`)
+      .$if(copiesOnly, (q) => q.where('redelivered', '=', true))
+      .where('received_at', '>=', from)
+      .where('received_at', '<=', to)
+      .execute();
+  const rows = [
+    ...(keys.resent.length > 0 ? await query(keys.resent, false) : []),
+    ...(keys.first.length > 0 ? await query(keys.first, true) : []),
+  ];
   return rows.map((r) => ({
     eventId: r.event_id,
     key: r.delivery_key!,
