@@ -52,7 +52,12 @@ export async function createTeststandHandler(
   // Same spec as measurement-store's, so whichever starts first creates it and neither rewrites it.
   await ensureStream(await jetstreamManager(nc), streamSpecs(config.EP_NATS_PREFIX).teststand);
 
-  const { publishEvent, flush } = createEventsPublisher({ js, names });
+  const { publishEvent, flush } = createEventsPublisher({
+    js,
+    names,
+    // 1 MiB is the server's default; INFO is there once connected.
+    maxPayload: nc.info?.max_payload ?? 1024 * 1024,
+  });
   // Stopped after MQTT, liveness and commands (reverse order), before NATS drains: the last
   // batch is sent, so the handlers waiting on it PUBACK or fail before the connection goes.
   lifecycle.add({ name: 'events', stop: flush });

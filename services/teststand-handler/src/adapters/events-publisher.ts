@@ -2,6 +2,7 @@ import type { NatsNames, TeststandEventInput } from '@ep/contracts';
 import { createBatcher, publish } from '@ep/nats';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
+import { encodeWithin } from '../domain/protocol.js';
 import type { PublishEvent } from '../use-cases/ingest.js';
 
 // A burst is hundreds of messages a second per stand: one NATS message (publish, stream write,
@@ -9,9 +10,10 @@ import type { PublishEvent } from '../use-cases/ingest.js';
 // the store keep up. A lone message waits at most MAX_WAIT_MS for company.
 const MAX_EVENTS = 256;
 const MAX_WAIT_MS = 5;
-// Well under NATS's default max_payload (1 MiB); a single event is bounded by the handler's
-// EP_TESTSTAND_MAX_MESSAGE_BYTES (its payload cut to that size) and goes alone when bigger.
+// Well under NATS's default max_payload (1 MiB); a bigger event goes alone.
 const MAX_BYTES = 512 * 1024;
+// Room for the batch's envelope and headers within the server's max_payload.
+const ENVELOPE_BYTES = 4 * 1024;
 
 interface Encoded {
   eventId: string;
@@ -25,7 +27,12 @@ interface Encoded {
  * msgID is derived from the batch's event ids, so a publish retried after a lost PubAck is
  * stored once; an event in two batches (a redelivery) is the store's to recognise.
  */
-export function createEventsPublisher(deps: { js: JetStreamClient; names: NatsNames }): {
+export function createEventsPublisher(deps: {
+  js: JetStreamClient;
+  names: NatsNames;
+  /** The server's max_payload (INFO); one event must fit a message of its own. */
+  maxPayload: number;
+}): {
   publishEvent: PublishEvent;
   flush(): Promise<void>;
 } {
@@ -46,7 +53,7 @@ export function createEventsPublisher(deps: { js: JetStreamClient; names: NatsNa
   });
   return {
     publishEvent(event: TeststandEventInput) {
-      const json = JSON.stringify(event);
+      const json = encodeWithin(event, deps.maxPayload - ENVELOPE_BYTES);
       return batcher.add({ eventId: event.eventId, json, bytes: Buffer.byteLength(json) });
     },
     flush: () => batcher.flush(),

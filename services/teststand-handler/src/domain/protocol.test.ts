@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { TeststandEventV1 } from '@ep/contracts';
 import {
   commandPayload,
+  encodeWithin,
   outboundTopic,
   parsePayload,
   parseStandTopic,
@@ -256,5 +257,34 @@ describe('commandPayload', () => {
       parameters: { wait: 5 },
       errors: [],
     });
+  });
+});
+
+describe('encodeWithin', () => {
+  it('leaves an event that fits as it is', () => {
+    const e = event('s/m/Inbound', {
+      protocolVersion: 1.1,
+      sentBy: 's',
+      msgType: 'status',
+      statusCode: '200',
+    });
+    expect(encodeWithin(e, 1024 * 1024)).toBe(JSON.stringify(e));
+  });
+
+  it('cuts an event that would not fit a NATS message (control characters escape to six bytes each)', () => {
+    const payload = Buffer.alloc(256 * 1024, 1);
+    const e = toTeststandEvent(
+      { topic: 's/m/Inbound', payload, receivedAt: new Date('2026-12-02T10:00:00Z'), eventId: 'big' },
+      256 * 1024,
+    )!;
+    expect(Buffer.byteLength(JSON.stringify(e))).toBeGreaterThan(1024 * 1024);
+    const json = encodeWithin(e, 1024 * 1024 - 4096);
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(1024 * 1024 - 4096);
+    const cut = TeststandEventV1.parse(JSON.parse(json));
+    expect(cut).toMatchObject({ eventId: 'big', kind: 'rejected', valid: false });
+    expect(cut.errors.at(-1)!.message).toMatch(
+      /over the 1044480 a NATS message can take: stored cut, unparsed$/,
+    );
+    expect(cut.raw.length).toBeGreaterThan(100_000);
   });
 });
