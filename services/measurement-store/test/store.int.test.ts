@@ -341,16 +341,7 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
     await Promise.all(events.map((e) => env.js.publish(subject, JSON.stringify(e), { msgID: e.eventId })));
     // burst-3 again under another msgID (past NATS de-duplication), after the first batch.
     await env.js.publish(subject, JSON.stringify(events[3]), { msgID: 'burst-3-again' });
-    await waitFor(
-      async () => {
-        const info = await env.jsm.consumers.info(
-          env.names.streams.teststand,
-          env.names.consumers.storeTeststand,
-        );
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: 'the burst stored' },
-    );
+    await env.waitForTeststandSettled('the burst stored');
     const { rows } = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM teststand_messages WHERE stand = 'rig2'`.execute(env.db);
     expect(rows[0]!.n).toBe(1_200);
@@ -411,16 +402,7 @@ describe('measurement-store (in process, real PostgreSQL and NATS)', () => {
     // k4's copy (DUP) is stored first, and k4's first delivery, coming later, is the repeat.
     await env.js.publish(subject, JSON.stringify(batch([inbound(4, 'k4', true, 21)])), { msgID: 'batch-3' });
     await env.js.publish(subject, JSON.stringify(batch([inbound(4, 'k4', false, 20)])), { msgID: 'batch-4' });
-    await waitFor(
-      async () => {
-        const info = await env.jsm.consumers.info(
-          env.names.streams.teststand,
-          env.names.consumers.storeTeststand,
-        );
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: 'the batches stored' },
-    );
+    await env.waitForTeststandSettled('the batches stored');
     const rows = await env.db
       .selectFrom('teststand_messages')
       .select(['event_id', 'delivery_key', 'redelivered'])

@@ -31,6 +31,8 @@ export interface StoreTestEnv {
   publishBatch(batch: ReadingsBatchInput, msgID?: string): Promise<void>;
   /** Waits until `batches` holds `n` rows. */
   waitForBatches(n: number, timeoutMs?: number): Promise<void>;
+  /** Waits until the store's test-stand consumer has nothing pending and nothing unacked. */
+  waitForTeststandSettled(what: string): Promise<void>;
   storedMessages(): Promise<number>;
   /** Every stored event on the STORED stream, in order. */
   storedEvents(): Promise<StoredEvent[]>;
@@ -79,6 +81,15 @@ export async function storeTestEnv(label: string, ackWaitMs?: number): Promise<S
           return rows[0]!.n >= n;
         },
         { timeoutMs, what: `${n} stored batches` },
+      );
+    },
+    async waitForTeststandSettled(what) {
+      await waitFor(
+        async () => {
+          const info = await jsm.consumers.info(names.streams.teststand, names.consumers.storeTeststand);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        { what },
       );
     },
     async storedMessages() {

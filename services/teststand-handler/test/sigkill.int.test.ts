@@ -55,48 +55,67 @@ async function checkExactlyOnce(bed: Bed) {
   });
 }
 
-describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restarted', () => {
-  let broker: Broker;
-  let bed: Bed;
-  const children: ServiceProcess[] = [];
+/** The burst's rows (the stands' online events are stored too). */
+async function dataRows(bed: Bed): Promise<number> {
+  return (
+    await sql<{ n: number }>`SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'data'`.execute(
+      bed.db,
+    )
+  ).rows[0]!.n;
+}
 
+/** A test file section's broker, bed and service processes, set up and torn down around it. */
+function world(label: string) {
+  const w = {
+    broker: undefined as unknown as Broker,
+    bed: undefined as unknown as Bed,
+    children: [] as ServiceProcess[],
+  };
   beforeAll(async () => {
-    broker = await startBroker();
-    bed = await createBed('tskill');
+    w.broker = await startBroker();
+    w.bed = await createBed(label);
   });
-
   afterAll(async () => {
-    for (const child of children) await child.kill();
-    await bed?.close();
-    await broker?.stop();
+    for (const child of w.children) await child.kill();
+    await w.bed?.close();
+    await w.broker?.stop();
   });
+  return w;
+}
 
-  // The burst's messages (the stands' online events are stored too).
-  const count = async () =>
-    (
-      await sql<{ n: number }>`SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'data'`.execute(
-        bed.db,
-      )
-    ).rows[0]!.n;
+/** The handler's environment: the same persistent session before and after a kill, as a StatefulSet pod keeps its name. */
+const handlerEnv = (bed: Bed, broker: Broker) => ({
+  NATS_URL: bed.natsUrl,
+  EP_NATS_PREFIX: bed.prefix,
+  MQTT_URL: broker.url,
+  EP_MQTT_CLIENT_ID: `${bed.prefix}_handler_0`,
+  PORT: '0',
+  // info: the test waits for the "subscribed" line.
+  LOG_LEVEL: 'info',
+});
+
+/** Starts the handler and waits until it subscribed: from then on the broker queues for its session even while it is down. */
+async function startSubscribed(
+  env: Record<string, string>,
+  children: ServiceProcess[],
+): Promise<ServiceProcess> {
+  const handler = startService('teststand-handler', env, { stderr: 'ignore' });
+  children.push(handler);
+  await waitFor(() => handler.output().includes('"msg":"subscribed"'), {
+    what: 'the handler subscribed',
+    timeoutMs: 30_000,
+  });
+  return handler;
+}
+
+describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restarted', () => {
+  const w = world('tskill');
+  const count = () => dataRows(w.bed);
 
   it('stores every message exactly once', async () => {
-    const env = {
-      NATS_URL: bed.natsUrl,
-      EP_NATS_PREFIX: bed.prefix,
-      MQTT_URL: broker.url,
-      // The same persistent session before and after the kill, as a StatefulSet pod keeps its name.
-      EP_MQTT_CLIENT_ID: `${bed.prefix}_handler_0`,
-      PORT: '0',
-      // info: the test waits for the "subscribed" line.
-      LOG_LEVEL: 'info',
-    };
-    const a = startService('teststand-handler', env, { stderr: 'ignore' });
-    children.push(a);
-    // Subscribed: the session exists, so what follows is queued for it even while it is down.
-    await waitFor(() => a.output().includes('"msg":"subscribed"'), {
-      what: 'the handler subscribed',
-      timeoutMs: 30_000,
-    });
+    const { bed, broker, children } = w;
+    const env = handlerEnv(bed, broker);
+    const a = await startSubscribed(env, children);
 
     // The burst: PUBLISHERS stands, each its share, every message naming itself (stand, seq).
     const { publishers, sending } = await burst(broker.url, bed.prefix);
@@ -135,46 +154,12 @@ describe('teststand-handler killed with SIGKILL in a 20k QoS 1 burst and restart
 });
 
 describe('measurement-store killed with SIGKILL while it stores a 20k QoS 1 burst, and restarted', () => {
-  let broker: Broker;
-  let bed: Bed;
-  const children: ServiceProcess[] = [];
-
-  beforeAll(async () => {
-    broker = await startBroker();
-    bed = await createBed('tsstorekill');
-  });
-
-  afterAll(async () => {
-    for (const child of children) await child.kill();
-    await bed?.close();
-    await broker?.stop();
-  });
-
-  const count = async () =>
-    (
-      await sql<{ n: number }>`SELECT count(*)::int AS n FROM teststand_messages WHERE kind = 'data'`.execute(
-        bed.db,
-      )
-    ).rows[0]!.n;
+  const w = world('tsstorekill');
+  const count = () => dataRows(w.bed);
 
   it('stores every message exactly once and publishes every stored event', async () => {
-    const handler = startService(
-      'teststand-handler',
-      {
-        NATS_URL: bed.natsUrl,
-        EP_NATS_PREFIX: bed.prefix,
-        MQTT_URL: broker.url,
-        EP_MQTT_CLIENT_ID: `${bed.prefix}_handler_0`,
-        PORT: '0',
-        LOG_LEVEL: 'info',
-      },
-      { stderr: 'ignore' },
-    );
-    children.push(handler);
-    await waitFor(() => handler.output().includes('"msg":"subscribed"'), {
-      what: 'the handler subscribed',
-      timeoutMs: 30_000,
-    });
+    const { bed, broker, children } = w;
+    const handler = await startSubscribed(handlerEnv(bed, broker), children);
     const { publishers, sending } = await burst(broker.url, bed.prefix);
 
     // The store dies between (or inside) its transactions of teststand.events batches: what it
