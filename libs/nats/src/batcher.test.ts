@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createBatcher } from './batcher.js';
+import { batchMsgID, createBatcher } from './batcher.js';
 
 describe('createBatcher', () => {
   const recorder = () => {
@@ -53,5 +53,17 @@ describe('createBatcher', () => {
     });
     const results = await Promise.allSettled([1, 2, 3, 4].map((n) => batcher.add(n)));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled', 'fulfilled']);
+  });
+});
+
+describe('batchMsgID', () => {
+  it('is the same for the same ids in the same order, and differs otherwise', () => {
+    const id = batchMsgID('events', ['a', 'b']);
+    expect(id).toMatch(/^events:[A-Za-z0-9_-]{22}:2$/);
+    expect(batchMsgID('events', ['a', 'b'])).toBe(id);
+    expect(batchMsgID('events', ['b', 'a'])).not.toBe(id);
+    expect(batchMsgID('stored', ['a', 'b'])).not.toBe(id);
+    // The separator keeps ["ab"] apart from ["a", "b"].
+    expect(batchMsgID('events', ['ab'])).not.toBe(batchMsgID('events', ['a', 'b']).replace(':2', ':1'));
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 export interface BatcherOptions<T> {
   /** Most items per batch. */
   maxItems: number;
@@ -87,4 +89,19 @@ export function createBatcher<T>(options: BatcherOptions<T>): Batcher<T> {
       await Promise.all([...sending]);
     },
   };
+}
+
+/**
+ * A deterministic msgID for a message carrying many items (`<kind>:<hash of their ids>:<count>`):
+ * the same items in the same order give the same id, so a publish retried, or a batch re-sent
+ * after a redelivery, is stored once by the stream's duplicate window.
+ */
+export function batchMsgID(kind: string, ids: Iterable<string>): string {
+  const hash = createHash('sha256');
+  let count = 0;
+  for (const id of ids) {
+    hash.update(id).update('\n');
+    count++;
+  }
+  return `${kind}:${hash.digest('base64url').slice(0, 22)}:${count}`;
 }

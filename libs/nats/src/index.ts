@@ -1,6 +1,6 @@
 export { connectNats, type ConnectNatsOptions } from './connect.js';
 export { ensureStream, ensureConsumer, type StreamSpec, type ConsumerSpec } from './provision.js';
-export { createBatcher, type Batcher, type BatcherOptions } from './batcher.js';
+export { batchMsgID, createBatcher, type Batcher, type BatcherOptions } from './batcher.js';
 export { publish, encodePayload, isTransientPublishError, type PublishOptions } from './publish.js';
 export {
   createConsumer,

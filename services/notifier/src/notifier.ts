@@ -10,7 +10,7 @@ import { createNotifierMetrics } from './adapters/metrics.js';
 import { provisionNotifier } from './adapters/provision.js';
 import { createRelay } from './adapters/relay.js';
 import { Window } from './adapters/window.js';
-import { decodeEnvelope, type StoredEnvelope } from './domain/envelope.js';
+import { decodeEnvelope, envelopeEvents, type StoredEnvelope } from './domain/envelope.js';
 import type { NotifierConfig } from './config.js';
 
 export interface Notifier extends Service {
@@ -83,7 +83,7 @@ export async function createNotifier(config: NotifierConfig, deps: NotifierDeps)
     // ack wait (128 batches in hand would be 32,768 publishes behind one confirm window).
     budget: {
       max: config.EP_NOTIFIER_CONCURRENCY,
-      weigh: (event) => (event.type === 'teststand.stored.events' ? event.events.length : 1),
+      weigh: (event) => envelopeEvents(event).events,
     },
     nakDelayMs: config.EP_NOTIFIER_RETRY_DELAY_MS,
     // The ack still follows the broker's confirm; only the server's receipt of it is not awaited.

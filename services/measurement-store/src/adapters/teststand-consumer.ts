@@ -8,7 +8,7 @@ import {
   type TeststandEvent,
 } from '@ep/contracts';
 import type { Logger } from '@ep/logger';
-import { createBatchConsumer, publish, type BatchItem, type ConsumerLoop } from '@ep/nats';
+import { batchMsgID, createBatchConsumer, publish, type BatchItem, type ConsumerLoop } from '@ep/nats';
 import { nextHopTraceHeaders, withSpan } from '@ep/telemetry';
 import { jsonDecoder } from './decode.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -23,7 +23,6 @@ import {
   lockTeststandWrites,
 } from '../db/teststands.repo.js';
 import { repeatedDeliveries } from '../domain/redelivery.js';
-import { createHash } from 'node:crypto';
 import { standChange, standReady } from '../domain/teststand.js';
 import { recordInvalid } from './readings-consumer.js';
 import type { StoreMetrics } from './metrics.js';
@@ -103,8 +102,9 @@ export function createTeststandConsumer(deps: {
 
   async function write(items: BatchItem<TeststandEvent[]>[]) {
     return db.transaction().execute(async (trx) => {
-      const dropped = await redeliveries(trx, items);
-      const events = items.flatMap((i) => i.value).filter((e) => !dropped.has(e));
+      const all = items.flatMap((i) => i.value);
+      const dropped = await redeliveries(trx, all);
+      const events = all.filter((e) => !dropped.has(e));
       const ids = await insertTeststandMessages(trx, events);
       const touched = new Map(events.map((e) => [key(e), { stand: e.stand, module: e.module }]));
       const states = new Map<string, StandState>(
@@ -146,12 +146,11 @@ export function createTeststandConsumer(deps: {
     });
   }
 
-  /** The events of `items` that repeat a message stored already, or one earlier in the batch. */
+  /** The events that repeat a message stored already, or one earlier in the batch. */
   async function redeliveries(
     trx: Parameters<typeof insertTeststandMessages>[0],
-    items: BatchItem<TeststandEvent[]>[],
+    events: TeststandEvent[],
   ): Promise<Set<TeststandEvent>> {
-    const events = items.flatMap((i) => i.value);
     const inbound = events.filter((e) => e.delivery);
     if (inbound.length === 0) return new Set();
     await lockTeststandWrites(trx);
@@ -202,8 +201,6 @@ export function createTeststandConsumer(deps: {
             standState: { powerCode, statusCode, ready: standReady(powerCode, statusCode) },
           };
         });
-        const hash = createHash('sha256');
-        for (const e of events) hash.update(e.eventId).update('\n');
         const message: StoredTeststandEvents = {
           v: 1,
           type: 'teststand.stored.events',
@@ -211,7 +208,10 @@ export function createTeststandConsumer(deps: {
           events: stored,
         };
         return publish(js, names.subjects.storedTeststandEvents, message, {
-          msgID: `stored:${hash.digest('base64url').slice(0, 22)}:${events.length}`,
+          msgID: batchMsgID(
+            'stored',
+            events.map((e) => e.eventId),
+          ),
           headers: nextHopTraceHeaders(item.msg.headers),
         });
       }),

@@ -1,7 +1,6 @@
 import type { NatsNames, TeststandEventInput } from '@ep/contracts';
-import { createBatcher, publish } from '@ep/nats';
+import { batchMsgID, createBatcher, publish } from '@ep/nats';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { createHash } from 'node:crypto';
 import { encodeWithin } from '../domain/protocol.js';
 import type { PublishEvent } from '../use-cases/ingest.js';
 
@@ -43,18 +42,21 @@ export function createEventsPublisher(deps: {
     weigh: (e) => e.bytes,
     maxWaitMs: MAX_WAIT_MS,
     async send(events) {
-      const hash = createHash('sha256');
-      for (const e of events) hash.update(e.eventId).update('\n');
       const body = `{"v":1,"type":"teststand.events","events":[${events.map((e) => e.json).join(',')}]}`;
       await publish(deps.js, subject, Buffer.from(body), {
-        msgID: `events:${hash.digest('base64url').slice(0, 22)}:${events.length}`,
+        msgID: batchMsgID(
+          'events',
+          events.map((e) => e.eventId),
+        ),
       });
     },
   });
   return {
     publishEvent(event: TeststandEventInput) {
-      const json = encodeWithin(event, deps.maxPayload - ENVELOPE_BYTES);
-      return batcher.add({ eventId: event.eventId, json, bytes: Buffer.byteLength(json) });
+      return batcher.add({
+        eventId: event.eventId,
+        ...encodeWithin(event, deps.maxPayload - ENVELOPE_BYTES),
+      });
     },
     flush: () => batcher.flush(),
   };

@@ -268,7 +268,8 @@ describe('encodeWithin', () => {
       msgType: 'status',
       statusCode: '200',
     });
-    expect(encodeWithin(e, 1024 * 1024)).toBe(JSON.stringify(e));
+    const json = JSON.stringify(e);
+    expect(encodeWithin(e, 1024 * 1024)).toEqual({ json, bytes: Buffer.byteLength(json) });
   });
 
   it('cuts an event that would not fit a NATS message (control characters escape to six bytes each)', () => {
@@ -278,8 +279,9 @@ describe('encodeWithin', () => {
       256 * 1024,
     )!;
     expect(Buffer.byteLength(JSON.stringify(e))).toBeGreaterThan(1024 * 1024);
-    const json = encodeWithin(e, 1024 * 1024 - 4096);
-    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(1024 * 1024 - 4096);
+    const { json, bytes } = encodeWithin(e, 1024 * 1024 - 4096);
+    expect(bytes).toBe(Buffer.byteLength(json));
+    expect(bytes).toBeLessThanOrEqual(1024 * 1024 - 4096);
     const cut = TeststandEventV1.parse(JSON.parse(json));
     expect(cut).toMatchObject({ eventId: 'big', kind: 'rejected', valid: false });
     expect(cut.errors.at(-1)!.message).toMatch(

@@ -284,16 +284,16 @@ export function commandPayload(input: {
 }
 
 /**
- * The event as JSON no longer than `maxBytes`. A payload within the size limit can still make a
+ * The event as JSON no longer than `maxBytes`, with its length in bytes. A payload within the size limit can still make a
  * larger event: JSON escapes a control character in six bytes, and the parsed fields come on top
  * of the raw payload. Such an event would never fit a NATS message (and would fail its whole
  * batch, again on every redelivery), so it is kept as `rejected`: the parsed fields dropped, the
  * raw payload cut until it fits, and an error saying so.
  */
-export function encodeWithin(event: TeststandEventInput, maxBytes: number): string {
+export function encodeWithin(event: TeststandEventInput, maxBytes: number): { json: string; bytes: number } {
   const json = JSON.stringify(event);
   const bytes = Buffer.byteLength(json);
-  if (bytes <= maxBytes) return json;
+  if (bytes <= maxBytes) return { json, bytes };
   const { parameters: _p, data: _d, commands: _c, embeddedFile: _f, ...rest } = event;
   const error = {
     field: '(payload)',
@@ -310,7 +310,7 @@ export function encodeWithin(event: TeststandEventInput, maxBytes: number): stri
     };
     const encoded = JSON.stringify(cut);
     const size = Buffer.byteLength(encoded);
-    if (size <= maxBytes || raw.length === 0) return encoded;
+    if (size <= maxBytes || raw.length === 0) return { json: encoded, bytes: size };
     // Shrink in proportion to the excess (escapes make bytes per character uneven), by at least one.
     raw = raw.slice(0, Math.min(raw.length - 1, Math.floor((raw.length * maxBytes) / size) - 64));
   }
