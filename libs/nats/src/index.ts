@@ -17,4 +17,5 @@ export { outcome, type Outcome } from './outcome.js';
 export type { TerminateReason } from './metrics.js';
 export { PermanentError } from './errors.js';
 export { consumerLag } from './lag.js';
+export { kvKeys } from './kv.js';
 export { headersToRecord, recordToHeaders } from './headers.js';

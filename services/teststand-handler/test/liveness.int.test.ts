@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@ep/testkit';
+import { Kvm } from '@nats-io/kv';
 import type { MqttClient } from 'mqtt';
 import type { TeststandHandler } from '../src/teststand-handler.js';
 import { createBed, standClient, startBroker, startHandler, type Bed, type Broker } from './support.js';
@@ -34,12 +35,12 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
     await broker?.stop();
   });
 
-  const transitions = async () =>
+  const transitions = async (of = 'live1') =>
     (
       await bed.db
         .selectFrom('teststand_messages')
         .select(['kind', 'received_at', 'direction'])
-        .where('stand', '=', 'live1')
+        .where('stand', '=', of)
         .where('kind', 'in', ['online', 'offline'])
         .orderBy('id')
         .execute()
@@ -71,5 +72,39 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
       .where('stand', '=', 'live1')
       .execute();
     expect(stands).toEqual([{ module: 'm' }]);
+  });
+
+  it('keeps checking while the bucket is written all the time', async () => {
+    // The replicas write the shared bucket on every tick; a check that lists its keys must not
+    // stall on those writes (nats.js KV.keys() could wait for ever: liveness stopped for good).
+    const kv = await new Kvm(bed.nc).open(`${bed.prefix.toUpperCase()}_TESTSTAND_LIVENESS`);
+    const busy = Buffer.from('busy1').toString('base64url');
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        const lastSeen = new Date().toISOString();
+        await kv.put(busy, JSON.stringify({ stand: 'busy1', lastSeen, online: true }));
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+    })();
+    try {
+      const status = JSON.stringify({
+        protocolVersion: 1.1,
+        sentBy: 'live2',
+        msgType: 'status',
+        statusCode: '200',
+      });
+      for (const round of [1, 2]) {
+        await stand.publishAsync('live2/m/Inbound', status, { qos: 1 });
+        await waitFor(async () => (await transitions('live2')).length >= 2 * round, {
+          what: `live2 online and offline, round ${round}`,
+          timeoutMs: 15_000,
+        });
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+    expect(await transitions('live2')).toEqual(['online', 'offline', 'online', 'offline']);
   });
 });

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@ep/logger';
+import { kvKeys } from '@ep/nats';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 
@@ -52,6 +54,7 @@ export async function openLeases(options: {
   logger: Logger;
 }): Promise<Leases> {
   const kv: KV = await new Kvm(options.nc).create(options.bucket, { ttl: options.leaseMs, history: 1 });
+  const jsm = await jetstreamManager(options.nc);
   const leases = new Map<string, Held>();
   const encoder = new TextEncoder();
   const me = encoder.encode(options.replicaId);
@@ -126,8 +129,10 @@ export async function openLeases(options: {
       return current ? Math.max(0, current.sentAt + options.leaseMs - performance.now()) : 0;
     },
     async replicas() {
+      // A stopped replica's key is deleted (its marker stays until it expires): count live ones.
       let n = 0;
-      for await (const _ of await kv.keys('replica.*')) n += 1;
+      for (const key of await kvKeys(jsm, options.bucket, 'replica.*'))
+        if ((await kv.get(key))?.operation === 'PUT') n += 1;
       return Math.max(1, n);
     },
     async releaseAll() {

@@ -1,6 +1,8 @@
 import type { TeststandEventInput } from '@ep/contracts';
 import type { Resource } from '@ep/lifecycle';
 import type { Logger } from '@ep/logger';
+import { kvKeys } from '@ep/nats';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Gauge, type Registry } from 'prom-client';
@@ -33,6 +35,7 @@ export function createLiveness(deps: {
   const logger = deps.logger.child({ component: 'liveness' });
   const heard = new Map<string, Date>();
   let kv: KV | undefined;
+  let jsm: JetStreamManager | undefined;
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let online = 0;
@@ -101,7 +104,7 @@ export function createLiveness(deps: {
     }
     const at = now();
     let count = 0;
-    for await (const k of await kv!.keys()) {
+    for (const k of await kvKeys(jsm!, deps.bucket)) {
       const entry = await kv!.get(k);
       if (!entry || entry.operation !== 'PUT') continue;
       const state = entry.json<StandLiveness>();
@@ -135,6 +138,7 @@ export function createLiveness(deps: {
     },
     async start() {
       kv = await new Kvm(deps.nc).create(deps.bucket, { history: 1 });
+      jsm = await jetstreamManager(deps.nc);
       schedule();
     },
     async stop() {
