@@ -11,7 +11,7 @@ export const TeststandEventV1 = z.object({
     .string()
     .min(1)
     .describe(
-      'unique id of the message: its delivery key (inbound) or command / liveness id, `@`, and the time it was received (base 36 ms)',
+      'unique, deterministic id of the event: inbound, its delivery key, `@` and the time it was received (base 36 ms); a command sent, `command:<commandId>`; a liveness change, `liveness:<stand, base64url>:<online|offline>:<the KV revision it replaced>`',
     ),
   delivery: z
     .object({

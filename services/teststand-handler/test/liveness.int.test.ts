@@ -107,4 +107,33 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
     }
     expect(await transitions('live2')).toEqual(['online', 'offline', 'online', 'offline']);
   });
+
+  it('publishes a transition a stopped replica wrote but did not announce', async () => {
+    // What a replica SIGKILLed between its compare-and-set and the event's publish leaves behind.
+    const kv = await new Kvm(bed.nc).open(`${bed.prefix.toUpperCase()}_TESTSTAND_LIVENESS`);
+    const k = Buffer.from('live3').toString('base64url');
+    const lastSeen = new Date().toISOString();
+    const unannounced = { eventId: `liveness:${k}:online:0`, kind: 'online', receivedAt: lastSeen };
+    await kv.create(k, JSON.stringify({ stand: 'live3', lastSeen, online: true, unannounced }));
+    await waitFor(async () => (await transitions('live3')).length >= 2, {
+      what: 'live3 online, then offline',
+    });
+    const rows = await bed.db
+      .selectFrom('teststand_messages')
+      .select(['kind', 'event_id', 'received_at'])
+      .where('stand', '=', 'live3')
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => [r.kind, r.event_id])).toEqual([
+      ['online', unannounced.eventId],
+      ['offline', expect.stringMatching(new RegExp(`^liveness:${k}:offline:\\d+$`))],
+    ]);
+    expect(rows.map((r) => r.received_at.toISOString())).toEqual([lastSeen, lastSeen]);
+    // Announced: the entry no longer holds a transition.
+    expect((await kv.get(k))?.json<Record<string, unknown>>()).toEqual({
+      stand: 'live3',
+      lastSeen,
+      online: false,
+    });
+  });
 });

@@ -4,6 +4,20 @@ export interface StandLiveness {
   /** Last time any replica received a message from the stand (ISO). */
   lastSeen: string;
   online: boolean;
+  /**
+   * The entry's last transition, written with it and cleared once its event was published: a
+   * replica stopped (or killed) in between leaves it here for the next check to publish.
+   */
+  unannounced?: Transition;
+}
+
+/** An `online` / `offline` change of a stand, as its event will say it. */
+export interface Transition {
+  /** Deterministic: the stand's key, the kind and the revision the change replaced. */
+  eventId: string;
+  kind: 'online' | 'offline';
+  /** The stand's last message (ISO): an offline event does not make it look more recent. */
+  receivedAt: string;
 }
 
 /**
