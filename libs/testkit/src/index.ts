@@ -15,3 +15,4 @@ export {
   type StartServiceOptions,
 } from './services.js';
 export { startMosquitto, type Mosquitto } from './mosquitto.js';
+export { endWithUs } from './children.js';

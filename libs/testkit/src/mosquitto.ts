@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
+import { endWithUs } from './children.js';
 import { freePort } from './port.js';
 import { waitFor } from './wait.js';
 
@@ -34,7 +35,9 @@ export async function startMosquitto(
   if (!body.some((l) => l.startsWith('listener '))) body.unshift(`listener ${port} 127.0.0.1`);
   if (!body.some((l) => l.startsWith('max_queued_messages'))) body.push('max_queued_messages 1000000');
   await writeFile(conf, [...body, ''].join('\n'));
-  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = endWithUs(
+    spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { endWithUs } from './children.js';
 import { freePort } from './port.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,14 +77,12 @@ export function startService(
   if (!script) throw new Error(`services/${name}/package.json has no "${scriptName}" script`);
   const [command, ...args] = script.split(/\s+/);
   const isNode = command === 'node';
-  const proc = spawn(
-    isNode ? process.execPath : command!,
-    isNode ? [...(options.nodeArgs ?? []), ...args] : args,
-    {
+  const proc = endWithUs(
+    spawn(isNode ? process.execPath : command!, isNode ? [...(options.nodeArgs ?? []), ...args] : args, {
       cwd: dir,
       stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
       env: { ...process.env, ...env },
-    },
+    }),
   );
   const ready = options.ready ?? `${name} started`;
   let seen = '';

@@ -16,6 +16,7 @@ import {
   waitFor,
   type TestDatabase,
   startStore,
+  endWithUs,
 } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -118,13 +119,15 @@ export async function createBed(label: string): Promise<Bed> {
     },
     async spawnPoller(extra) {
       const port = await freePort();
-      const child = spawn(
-        process.execPath,
-        ['--conditions=@ep/source', '--import', 'tsx', path.join(here, '..', 'src', 'main.ts')],
-        {
-          env: { ...process.env, ...env({ PORT: String(port), ...extra }) },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        },
+      const child = endWithUs(
+        spawn(
+          process.execPath,
+          ['--conditions=@ep/source', '--import', 'tsx', path.join(here, '..', 'src', 'main.ts')],
+          {
+            env: { ...process.env, ...env({ PORT: String(port), ...extra }) },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          },
+        ),
       );
       children.push(child);
       await waitFor(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { freePort, waitFor } from '@ep/testkit';
+import { endWithUs, freePort, waitFor } from '@ep/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -20,22 +20,24 @@ interface Child {
 
 function startStore(env: StoreTestEnv, port: number): Child {
   // The real service process, as `pnpm start` runs it.
-  const proc = spawn(process.execPath, ['--conditions=@ep/source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: serviceDir,
-    env: {
-      PATH: process.env['PATH'],
-      DATABASE_URL: env.testDb.url,
-      NATS_URL: env.natsUrl,
-      EP_NATS_PREFIX: env.prefix,
-      PORT: String(port),
-      LOG_LEVEL: 'debug',
-      STORE_ACK_WAIT_MS: String(ACK_WAIT_MS),
-      // Small writes: many transactions, so the kill lands between and inside them.
-      STORE_BATCH_MESSAGES: '4',
-      STORE_BATCH_WAIT_MS: '10',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = endWithUs(
+    spawn(process.execPath, ['--conditions=@ep/source', '--import', 'tsx', 'src/main.ts'], {
+      cwd: serviceDir,
+      env: {
+        PATH: process.env['PATH'],
+        DATABASE_URL: env.testDb.url,
+        NATS_URL: env.natsUrl,
+        EP_NATS_PREFIX: env.prefix,
+        PORT: String(port),
+        LOG_LEVEL: 'debug',
+        STORE_ACK_WAIT_MS: String(ACK_WAIT_MS),
+        // Small writes: many transactions, so the kill lands between and inside them.
+        STORE_BATCH_MESSAGES: '4',
+        STORE_BATCH_WAIT_MS: '10',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const child: Child = {
     proc,
     port,
