@@ -11,7 +11,7 @@ export const TeststandEventV1 = z.object({
     .string()
     .min(1)
     .describe(
-      'unique, deterministic id of the event: inbound, its delivery key, `@` and the time it was received (base 36 ms); a command sent, `command:<commandId>`; a liveness change, `liveness:<stand, base64url>:<online|offline>:<the KV revision it replaced>`',
+      'unique, deterministic id of the event: inbound, its delivery key, `@` and the time it was received (base 36 ms); a command sent, `command:<commandId>`; a liveness change, `liveness:<stand, base64url>:<online|offline>:<the KV revision it replaced>@<when the KV bucket was created, base 36 ms>`',
     ),
   delivery: z
     .object({

@@ -307,7 +307,7 @@ describe('test stand liveness', () => {
   const liveness = (stand: string, kind: 'online' | 'offline', revision: number, receivedAt: string) =>
     env.publishTeststand({
       v: 1,
-      eventId: `liveness:${Buffer.from(stand).toString('base64url')}:${kind}:${revision}`,
+      eventId: `liveness:${Buffer.from(stand).toString('base64url')}:${kind}:${revision}@mbx0`,
       stand,
       module: '',
       kind,
@@ -354,7 +354,7 @@ describe('test stand liveness', () => {
     ]);
     const history = await env.get('/api/v1/teststands/rig5/messages?kind=offline', keys.read);
     expect(history.json.items.map((m: { eventId: string }) => m.eventId)).toEqual([
-      `liveness:${Buffer.from('rig5').toString('base64url')}:offline:9`,
+      `liveness:${Buffer.from('rig5').toString('base64url')}:offline:9@mbx0`,
     ]);
     // Heard again.
     const t1 = '2026-02-01T10:05:00Z';

@@ -113,7 +113,12 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
     const kv = await new Kvm(bed.nc).open(`${bed.prefix.toUpperCase()}_TESTSTAND_LIVENESS`);
     const k = Buffer.from('live3').toString('base64url');
     const lastSeen = new Date().toISOString();
-    const unannounced = { eventId: `liveness:${k}:online:0`, kind: 'online', receivedAt: lastSeen };
+    const unannounced = {
+      eventId: `liveness:${k}:online:0@left`,
+      kind: 'online',
+      receivedAt: lastSeen,
+      writtenAt: new Date(Date.now() - 10_000).toISOString(),
+    };
     await kv.create(k, JSON.stringify({ stand: 'live3', lastSeen, online: true, unannounced }));
     await waitFor(async () => (await transitions('live3')).length >= 2, {
       what: 'live3 online, then offline',
@@ -126,10 +131,13 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
       .execute();
     expect(rows.map((r) => [r.kind, r.event_id])).toEqual([
       ['online', unannounced.eventId],
-      ['offline', expect.stringMatching(new RegExp(`^liveness:${k}:offline:\\d+$`))],
+      ['offline', expect.stringMatching(new RegExp(`^liveness:${k}:offline:\\d+@[0-9a-z]+$`))],
     ]);
     expect(rows.map((r) => r.received_at.toISOString())).toEqual([lastSeen, lastSeen]);
-    // Announced: the entry no longer holds a transition.
+    // Both announced: the entry holds no transition any more (cleared just after the publish).
+    await waitFor(async () => !(await kv.get(k))?.json<Record<string, unknown>>()['unannounced'], {
+      what: 'the offline transition cleared from the entry',
+    });
     expect((await kv.get(k))?.json<Record<string, unknown>>()).toEqual({
       stand: 'live3',
       lastSeen,

@@ -6,13 +6,26 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Gauge, type Registry } from 'prom-client';
-import { afterSeen, wentSilent, type StandLiveness, type Transition } from '../domain/liveness.js';
+import {
+  afterSeen,
+  leftUnannounced,
+  wentSilent,
+  type StandLiveness,
+  type Transition,
+} from '../domain/liveness.js';
 import type { PublishEvent } from '../use-cases/ingest.js';
 
 export interface Liveness extends Resource {
   /** A message of `stand` was received at `at` (cheap: written out on the next tick). */
   seen(stand: string, at: Date): void;
 }
+
+/** Stands handled at once in a check: each waits on KV round trips and its event's PubAck. */
+const CONCURRENCY = 32;
+
+type Decide = (
+  current: StandLiveness | undefined,
+) => { next: StandLiveness; transition: boolean } | undefined;
 
 /**
  * Stand liveness shared by every replica in a NATS KV bucket (one entry per stand). Each tick,
@@ -21,10 +34,11 @@ export interface Liveness extends Resource {
  * one transition exactly one wins and publishes its `online` / `offline` event.
  *
  * Nothing lost: the transition is written into the entry with the change (`unannounced`) and
- * cleared after its event was published; an entry still holding one (its replica was killed in
- * between, or the publish failed) is published by the next check of any replica. The event id
- * (stand, kind, the revision the change replaced) is the same every time, so a transition
- * published twice is stored once.
+ * cleared after its event was published; one still there two ticks later (its replica was killed
+ * in between, or the publish failed) is published by the next check of any replica. The event id
+ * (stand, kind, the revision the change replaced, the bucket's creation) is the same every time,
+ * so a transition published twice is stored once. A stand's next transition waits until the
+ * previous one is published, so its events keep their order.
  */
 export function createLiveness(deps: {
   nc: NatsConnection;
@@ -38,9 +52,13 @@ export function createLiveness(deps: {
 }): Liveness {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger.child({ component: 'liveness' });
+  // Time a replica has to publish the transition it wrote before another one does it instead.
+  const graceMs = 2 * deps.tickMs;
   const heard = new Map<string, Date>();
   let kv: KV | undefined;
   let jsm: JetStreamManager | undefined;
+  /** The bucket's creation (base 36 ms): a bucket made anew counts revisions from 1 again. */
+  let epoch = '';
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let online = 0;
@@ -99,29 +117,31 @@ export function createLiveness(deps: {
   }
 
   /**
-   * Applies `decide` to the stand's entry by compare-and-set, retrying on a lost race; false when
-   * the entry kept changing under it (the caller tries again on its next tick).
+   * Applies `decide` to the stand's entry by compare-and-set, retrying on a lost race. `later`
+   * when it could not now: the entry kept changing, or the previous transition is still being
+   * published by the replica that made it (the caller tries again on its next tick).
    */
-  async function change(
-    stand: string,
-    decide: (current: StandLiveness | undefined) => { next: StandLiveness; transition: boolean } | undefined,
-  ): Promise<boolean> {
+  async function change(stand: string, decide: Decide): Promise<'done' | 'later'> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await kv!.get(key(stand));
       const current = stateOf(entry);
       const decision = decide(current);
-      if (!decision) return true;
-      // A transition not yet published goes first, so a stand's events keep their order.
-      if (decision.transition && current?.unannounced) await announce(stand, current.unannounced);
+      if (!decision) return 'done';
+      const previous = current?.unannounced;
+      if (decision.transition && previous) {
+        if (!leftUnannounced(previous, now(), graceMs)) return 'later';
+        await announce(stand, previous); // left over: it goes first
+      }
       const kind = decision.next.online ? 'online' : 'offline';
       const unannounced: Transition | undefined = decision.transition
         ? {
             // Only one write can replace a given revision: the id names one transition.
-            eventId: `liveness:${key(stand)}:${kind}:${entry?.revision ?? 0}`,
+            eventId: `liveness:${key(stand)}:${kind}:${entry?.revision ?? 0}@${epoch}`,
             kind,
             receivedAt: decision.next.lastSeen,
+            writtenAt: now().toISOString(),
           }
-        : current?.unannounced;
+        : previous;
       const next: StandLiveness = { ...decision.next, ...(unannounced ? { unannounced } : {}) };
       try {
         await (entry
@@ -131,42 +151,65 @@ export function createLiveness(deps: {
         continue; // another replica wrote first: decide again on what it wrote
       }
       if (unannounced && decision.transition) await settle(stand, unannounced);
-      return true;
+      return 'done';
     }
-    logger.warn({ stand }, 'stand liveness not written: its entry kept changing; the next check retries');
-    return false;
+    return 'later';
+  }
+
+  /** Runs `work` for every item, CONCURRENCY at a time; one failing does not stop the others. */
+  async function each<T>(items: T[], work: (item: T) => Promise<void>): Promise<unknown[]> {
+    const failures: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        await work(item).catch((err: unknown) => failures.push(err));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+    return failures;
   }
 
   async function tick(): Promise<void> {
     const batch = [...heard.entries()];
     heard.clear();
-    for (const [i, [stand, at]] of batch.entries()) {
-      try {
-        const written = await change(stand, (current) => {
-          const d = afterSeen(current, stand, at);
-          return d && { next: d.next, transition: d.cameOnline };
-        });
-        if (!written) note(stand, at);
-      } catch (err) {
-        for (const [s, a] of batch.slice(i)) note(s, a); // for the next tick
+    const failed = await each(batch, async ([stand, at]) => {
+      const seen: Decide = (current) => {
+        const d = afterSeen(current, stand, at);
+        return d && { next: d.next, transition: d.cameOnline };
+      };
+      const outcome = await change(stand, seen).catch((err: unknown) => {
+        note(stand, at); // for the next tick
         throw err;
-      }
-    }
+      });
+      if (outcome === 'later') note(stand, at);
+    });
     const at = now();
     let count = 0;
-    for (const k of await kvKeys(jsm!, deps.bucket)) {
-      const state = stateOf(await kv!.get(k));
-      if (!state) continue;
-      if (state.unannounced) await settle(state.stand, state.unannounced);
-      if (wentSilent(state, at, deps.offlineAfterMs))
-        await change(state.stand, (current) =>
-          current && wentSilent(current, at, deps.offlineAfterMs)
-            ? { next: { stand: current.stand, lastSeen: current.lastSeen, online: false }, transition: true }
-            : undefined,
-        );
-      else if (state.online) count += 1;
-    }
+    failed.push(
+      ...(await each(await kvKeys(jsm!, deps.bucket), async (k) => {
+        const state = stateOf(await kv!.get(k));
+        if (!state) return;
+        if (state.unannounced && leftUnannounced(state.unannounced, at, graceMs))
+          await settle(state.stand, state.unannounced);
+        if (wentSilent(state, at, deps.offlineAfterMs))
+          await change(state.stand, (current) =>
+            current && wentSilent(current, at, deps.offlineAfterMs)
+              ? {
+                  next: { stand: current.stand, lastSeen: current.lastSeen, online: false },
+                  transition: true,
+                }
+              : undefined,
+          );
+        else if (state.online) count += 1;
+      })),
+    );
     online = count;
+    if (failed.length > 0)
+      logger.warn(
+        { err: failed[0], stands: failed.length },
+        'liveness check failed for some stands; next tick retries',
+      );
   }
 
   const schedule = () => {
@@ -186,6 +229,7 @@ export function createLiveness(deps: {
     async start() {
       kv = await new Kvm(deps.nc).create(deps.bucket, { history: 1 });
       jsm = await jetstreamManager(deps.nc);
+      epoch = Date.parse((await kv.status()).streamInfo.created).toString(36);
       schedule();
     },
     async stop() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { afterSeen, wentSilent } from './liveness.js';
+import { afterSeen, leftUnannounced, wentSilent } from './liveness.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 11, 2, 10, 0, s));
 
@@ -29,5 +29,16 @@ describe('liveness', () => {
     expect(wentSilent(current, t(30), 30_000)).toBe(false);
     expect(wentSilent(current, t(31), 30_000)).toBe(true);
     expect(wentSilent({ ...current, online: false }, t(99), 30_000)).toBe(false);
+  });
+  it('a transition still in its entry is left over only once the grace has passed', () => {
+    const left = {
+      eventId: 'x',
+      kind: 'offline' as const,
+      receivedAt: t(0).toISOString(),
+      writtenAt: t(10).toISOString(),
+    };
+    expect(leftUnannounced(left, t(10), 10_000)).toBe(false);
+    expect(leftUnannounced(left, t(20), 10_000)).toBe(false);
+    expect(leftUnannounced(left, t(21), 10_000)).toBe(true);
   });
 });

@@ -13,11 +13,21 @@ export interface StandLiveness {
 
 /** An `online` / `offline` change of a stand, as its event will say it. */
 export interface Transition {
-  /** Deterministic: the stand's key, the kind and the revision the change replaced. */
+  /** Deterministic: the stand's key, the kind, the revision the change replaced and the bucket's epoch. */
   eventId: string;
   kind: 'online' | 'offline';
   /** The stand's last message (ISO): an offline event does not make it look more recent. */
   receivedAt: string;
+  /** When the replica that made the change wrote it (ISO, its clock). */
+  writtenAt: string;
+}
+
+/**
+ * Whether a transition still in an entry was left there (its replica stopped, or its publish
+ * failed) rather than being published right now by the replica that wrote it: older than `graceMs`.
+ */
+export function leftUnannounced(t: Transition, now: Date, graceMs: number): boolean {
+  return now.getTime() - Date.parse(t.writtenAt) > graceMs;
 }
 
 /**
