@@ -21,7 +21,8 @@ const shared = {
   // Workspace packages resolve to their TypeScript source, not their build output.
   testEnvironmentOptions: { customExportConditions: ['@ep/source', 'node', 'node-addons'] },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  testEnvironment: 'node',
+  // jest's node environment, which also kills what a test file started and left running.
+  testEnvironment: '<rootDir>/jest.environment.js',
 };
 
 export default {
