@@ -1,9 +1,8 @@
 import { addGateway } from '@ep/gateways';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { natsNames } from '@ep/contracts';
 import { createDb } from '@ep/db';
 import { silentLogger } from '@ep/logger';
@@ -15,8 +14,8 @@ import {
   uniquePrefix,
   waitFor,
   type TestDatabase,
+  startService,
   startStore,
-  endWithUs,
 } from '@ep/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -58,8 +57,6 @@ export interface Bed {
   status(name: string): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;
 }
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function createBed(label: string): Promise<Bed> {
   const urls = infraUrls();
@@ -118,26 +115,23 @@ export async function createBed(label: string): Promise<Bed> {
       return poller;
     },
     async spawnPoller(extra) {
+      // The service's own process, as `pnpm start` runs it: the one way tests start a service.
       const port = await freePort();
-      const child = endWithUs(
-        spawn(
-          process.execPath,
-          ['--conditions=@ep/source', '--import', 'tsx', path.join(here, '..', 'src', 'main.ts')],
-          {
-            env: { ...process.env, ...env({ PORT: String(port), ...extra }) },
-            stdio: ['ignore', 'ignore', 'inherit'],
+      const poller = startService('gateway-poller', env({ PORT: String(port), ...extra }));
+      children.push(poller.proc);
+      // Ready when it answers /readyz (at LOG_LEVEL warn it does not log that it started);
+      // a poller that exits first fails here with what it printed.
+      await Promise.race([
+        poller.exited,
+        waitFor(
+          async () => {
+            const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+            return r?.ok;
           },
+          { timeoutMs: 30_000, what: 'spawned poller ready' },
         ),
-      );
-      children.push(child);
-      await waitFor(
-        async () => {
-          const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-          return r?.ok;
-        },
-        { timeoutMs: 30_000, what: 'spawned poller ready' },
-      );
-      return { child, port };
+      ]);
+      return { child: poller.proc, port };
     },
     async stored(site, node, device, parameter) {
       const { rows } = await sql<{ ts: Date; value: number | null; quality: number }>`
