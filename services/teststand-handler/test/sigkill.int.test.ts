@@ -185,17 +185,32 @@ describe('measurement-store killed with SIGKILL while it stores a 20k QoS 1 burs
     await checkExactlyOnce(bed);
 
     // Every stored row's event is on the STORED stream (a repeat after the kill is allowed: the
-    // notifier's message_id is the event id), and nothing else of the burst is.
+    // notifier's message_id is the event id), and nothing else of the burst is. A batch the killed
+    // store committed but had not published comes again only after the consumer's ack wait
+    // (STORE_ACK_WAIT_MS, 30 s), so its stored events can follow the last row by that long.
     const names = natsNames(bed.prefix);
     const jsm = await jetstreamManager(bed.nc);
-    const info = await jsm.streams.info(names.streams.stored);
-    const published = new Set<string>();
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const msg = await jsm.streams.getMessage(names.streams.stored, { seq });
-      const body = msg?.json<StoredTeststandEvents>();
-      if (body?.type !== 'teststand.stored.events') continue;
-      for (const e of body.events) if (e.event.kind === 'data') published.add(e.event.eventId);
-    }
+    const publishedIds = async () => {
+      const info = await jsm.streams.info(names.streams.stored);
+      const published = new Set<string>();
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const msg = await jsm.streams.getMessage(names.streams.stored, { seq });
+        const body = msg?.json<StoredTeststandEvents>();
+        if (body?.type !== 'teststand.stored.events') continue;
+        for (const e of body.events) if (e.event.kind === 'data') published.add(e.event.eventId);
+      }
+      return published;
+    };
+    let published = new Set<string>();
+    await waitFor(
+      async () => {
+        published = await publishedIds();
+        return published.size >= TOTAL;
+      },
+      { what: `stored events of all ${TOTAL} rows`, timeoutMs: 120_000, intervalMs: 1_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (${published.size} published)`);
+    });
     const ids = (
       await sql<{ event_id: string }>`SELECT event_id FROM teststand_messages WHERE kind = 'data'`.execute(
         bed.db,
