@@ -1,5 +1,5 @@
 /**
- * Every NATS subject, stream and durable consumer name, built from one prefix (EP_NATS_PREFIX) so
+ * Every NATS subject, stream, durable consumer and KV bucket name, built from one prefix (EP_NATS_PREFIX) so
  * tests and environments can share a server without seeing each other (ARCHITECTURE §2).
  */
 
@@ -30,6 +30,13 @@ export interface NatsNames {
   streams: { readings: string; teststand: string; stored: string };
   /** Durable consumers, one per reading service (replicas share it). */
   consumers: { storeReadings: string; storeTeststand: string; notifier: string };
+  /** KV buckets (each the stream `KV_<bucket>`) the replicas of a service share. */
+  buckets: {
+    /** gateway-poller: which replica polls which gateway, and the live replicas. */
+    gatewayLeases: string;
+    /** teststand-handler: each stand's last-seen time and online state. */
+    teststandLiveness: string;
+  };
   subjects: {
     readings(source: Source, site: string): string;
     teststand(stand: string, kind: TeststandKind): string;
@@ -74,6 +81,7 @@ export function natsNames(prefix = 'ep'): NatsNames {
       storeTeststand: 'measurement-store-teststand',
       notifier: 'notifier',
     },
+    buckets: { gatewayLeases: `${prefix}_gateway_leases`, teststandLiveness: `${P}_TESTSTAND_LIVENESS` },
     subjects: {
       readings: (source, site) => `${prefix}.readings.${source}.${subjectToken(site)}`,
       teststand: (stand, kind) => `${prefix}.teststand.${subjectToken(stand)}.${kind}`,

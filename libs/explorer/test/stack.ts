@@ -234,8 +234,7 @@ export async function startStack(
       // handler's stand liveness.
       for (const stream of [
         ...Object.values(names.streams),
-        `KV_${prefix}_gateway_leases`,
-        `KV_${prefix.toUpperCase()}_TESTSTAND_LIVENESS`,
+        ...Object.values(names.buckets).map((bucket) => `KV_${bucket}`),
       ])
         await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();

@@ -53,7 +53,7 @@ export async function createGatewayPoller(
   const metrics = createPollerMetrics(registry);
   const leases = await openLeases({
     nc,
-    bucket: `${config.EP_NATS_PREFIX}_gateway_leases`,
+    bucket: names.buckets.gatewayLeases,
     leaseMs: config.EP_GATEWAY_LEASE_MS,
     replicaId: config.EP_GATEWAY_REPLICA_ID,
     logger,

@@ -181,7 +181,7 @@ export async function createBed(label: string): Promise<Bed> {
       for (const stream of Object.values(natsNames(prefix).streams))
         await jsm.streams.delete(stream).catch(() => undefined);
       await new Kvm(nc)
-        .open(`${prefix}_gateway_leases`)
+        .open(natsNames(prefix).buckets.gatewayLeases)
         .then((kv) => kv.destroy())
         .catch(() => undefined);
       await nc.close();

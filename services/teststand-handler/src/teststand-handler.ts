@@ -64,7 +64,7 @@ export async function createTeststandHandler(
 
   const liveness = createLiveness({
     nc,
-    bucket: `${config.EP_NATS_PREFIX.toUpperCase()}_TESTSTAND_LIVENESS`,
+    bucket: names.buckets.teststandLiveness,
     offlineAfterMs: config.EP_TESTSTAND_OFFLINE_AFTER_MS,
     tickMs: config.EP_TESTSTAND_LIVENESS_CHECK_MS,
     publishEvent,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { natsNames } from '@ep/contracts';
 import { waitFor } from '@ep/testkit';
 import { Kvm } from '@nats-io/kv';
 import type { MqttClient } from 'mqtt';
@@ -77,7 +78,7 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
   it('keeps checking while the bucket is written all the time', async () => {
     // The replicas write the shared bucket on every tick; a check that lists its keys must not
     // stall on those writes (nats.js KV.keys() could wait for ever: liveness stopped for good).
-    const kv = await new Kvm(bed.nc).open(`${bed.prefix.toUpperCase()}_TESTSTAND_LIVENESS`);
+    const kv = await new Kvm(bed.nc).open(natsNames(bed.prefix).buckets.teststandLiveness);
     const busy = Buffer.from('busy1').toString('base64url');
     let writing = true;
     const writer = (async () => {
@@ -110,7 +111,7 @@ describe('stand liveness: online when heard, offline after a silence, each an ev
 
   it('publishes a transition a stopped replica wrote but did not announce', async () => {
     // What a replica SIGKILLed between its compare-and-set and the event's publish leaves behind.
-    const kv = await new Kvm(bed.nc).open(`${bed.prefix.toUpperCase()}_TESTSTAND_LIVENESS`);
+    const kv = await new Kvm(bed.nc).open(natsNames(bed.prefix).buckets.teststandLiveness);
     const k = Buffer.from('live3').toString('base64url');
     const lastSeen = new Date().toISOString();
     const unannounced = {

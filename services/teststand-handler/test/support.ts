@@ -65,7 +65,9 @@ export async function createBed(label: string): Promise<Bed> {
     async close() {
       await store.stop();
       const jsm = await jetstreamManager(nc);
-      for (const stream of Object.values(natsNames(prefix).streams))
+      // The streams, and the liveness bucket's stream (KV_<bucket>) the handlers created.
+      const names = natsNames(prefix);
+      for (const stream of [...Object.values(names.streams), `KV_${names.buckets.teststandLiveness}`])
         await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
       await db.destroy();

@@ -186,7 +186,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       for (const stream of Object.values(natsNames(prefix).streams))
         await jsm.streams.delete(stream).catch(() => undefined);
       const kvm = new Kvm(nc);
-      for (const bucket of [`${prefix}_gateway_leases`, `${prefix.toUpperCase()}_TESTSTAND_LIVENESS`])
+      for (const bucket of Object.values(natsNames(prefix).buckets))
         await kvm
           .open(bucket)
           .then((kv) => kv.destroy())
