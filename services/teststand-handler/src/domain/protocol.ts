@@ -284,9 +284,9 @@ export function commandPayload(input: {
 }
 
 /**
- * The event as JSON no longer than `maxBytes`, with its length in bytes. A payload within the size limit can still make a
- * larger event: JSON escapes a control character in six bytes, and the parsed fields come on top
- * of the raw payload. Such an event would never fit a NATS message (and would fail its whole
+ * The event as JSON no longer than `maxBytes`, with its length in bytes. A payload within the
+ * size limit can still make a larger event: JSON escapes a control character in six bytes, and
+ * the parsed fields come on top of the raw payload. Such an event would never fit a NATS message (and would fail its whole
  * batch, again on every redelivery), so it is kept as `rejected`: the parsed fields dropped, the
  * raw payload cut until it fits, and an error saying so.
  */
